@@ -1,0 +1,721 @@
+"""Benchmark harness: time the home page's services and Dash callbacks on a seeded portfolio.
+
+Run ``python -m bench.run --help``; README.md in this folder explains the scenarios and the
+budgets. By default the portfolio is built in its own SQLite file ``bench/out/bench-<sites>.db``
+(never the app's ``instance/dashboard.db``); ``--database-url`` resets and seeds another
+database instead (e.g. PostgreSQL). "Today" is fixed at :data:`TODAY` so every run measures the
+same data.
+
+Adding a scenario
+-----------------
+A scenario is a function ``(ctx: Context) -> Measurement`` stored in :data:`SCENARIOS` under
+its name; the ``@scenario("name")`` decorator does that, and the table lists scenarios in
+registration order. A scenario does its setup (signing in, picking a site), then hands one
+operation to ``ctx.measure(op)``, which runs it ``--warmup`` times untimed and ``--repeat``
+times timed with :func:`time.perf_counter`. ``op`` takes no arguments, does the thing once,
+raises :class:`BenchError` when the result is wrong, and returns the payload size in bytes
+(or ``None`` when there is no payload)::
+
+    @scenario("site_detail_service_account_manager")
+    def site_detail_service(ctx: Context) -> Measurement:
+        principal = ctx.principal("account_manager")
+        site_id = ctx.first_site("account_manager")
+
+        def op() -> None:
+            with ctx.db.read() as session:
+                detail = home.site_month_detail(
+                    session, principal, site_id, *ctx.year_month, ctx.today
+                )
+            if detail is None:
+                raise BenchError("site out of scope")
+
+        return ctx.measure(op)
+
+Helpers on :class:`Context`: ``db`` (a :class:`Database` on the bench database), ``app`` (the
+Dash app, built once), ``principal(role)``, ``client(role)`` (a Flask test client signed in as
+that demo role, with the Dash layout and dependencies already fetched), ``first_site(role)``,
+``callback(client, output, inputs, state)`` (POST ``/_dash-update-component``, checked;
+returns the response size) and ``month`` / ``year_month`` / ``today``. To give the scenario a
+budget, add its name prefix to :data:`BUDGETS_MS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import json
+import math
+import platform
+import re
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from dashboard.config import DEFAULT_SQLITE_PATH, Settings
+from dashboard.data.db import Database
+from dashboard.data.models import Base
+from dashboard.data.seed import DEMO_PASSWORD
+from dashboard.services import accounts, home, portfolio
+from dashboard.services.scope import Principal, visible_site_ids
+
+TODAY = dt.date(2026, 11, 23)
+OUT_DIR = Path(__file__).resolve().parent / "out"
+BENCH_SECRET_KEY = "bench-only-not-a-secret"  # keeps the app off instance/secret_key
+ROLES = ("account_manager", "district_manager", "regional_vp", "executive", "admin")
+SITE_ROLES = ("account_manager", "district_manager")  # home page lists sites; others districts
+# Budgets (p95, milliseconds) by scenario-name prefix; first match wins.
+BUDGETS_MS: dict[str, float] = {
+    "home_service_": 300.0,
+    "home_callback_": 300.0,
+    "site_detail_callback_": 300.0,
+}
+CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
+
+
+class BenchError(RuntimeError):
+    """A scenario got a wrong answer (status code, missing output, ...)."""
+
+
+@dataclass
+class Measurement:
+    name: str
+    times_ms: list[float] = field(default_factory=list)
+    payload_bytes: int | None = None
+    notes: str = ""
+    error: str | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.times_ms)
+
+    def percentile(self, q: float) -> float | None:
+        """Nearest-rank percentile (q in 0..100) of the timed runs."""
+        if not self.times_ms:
+            return None
+        ordered = sorted(self.times_ms)
+        return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+    @property
+    def p50(self) -> float | None:
+        return statistics.median(self.times_ms) if self.times_ms else None
+
+    @property
+    def p95(self) -> float | None:
+        return self.percentile(95)
+
+    @property
+    def max(self) -> float | None:
+        return max(self.times_ms) if self.times_ms else None
+
+    @property
+    def budget_ms(self) -> float | None:
+        for prefix, budget in BUDGETS_MS.items():
+            if self.name.startswith(prefix):
+                return budget
+        return None
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_ms is not None and self.p95 is not None and self.p95 > self.budget_ms
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "n": self.n,
+            "p50_ms": self.p50,
+            "p95_ms": self.p95,
+            "max_ms": self.max,
+            "budget_ms": self.budget_ms,
+            "over_budget": self.over_budget,
+        }
+
+
+@dataclass
+class DataInfo:
+    """The portfolio under test and how it got there."""
+
+    url: str
+    backend: str
+    sites: int
+    seed: int
+    reused: bool
+    build_seconds: float | None
+    write_seconds: float | None
+    seeded_rows: int | None
+    total_rows: int
+    size_mb: float
+    demo_accounts: dict[str, str]
+
+    @property
+    def seed_seconds(self) -> float | None:
+        if self.build_seconds is None or self.write_seconds is None:
+            return None
+        return self.build_seconds + self.write_seconds
+
+
+# --------------------------------------------------------------------------------------------
+# Preparing the database
+
+
+def default_url(sites: int) -> str:
+    return f"sqlite:///{OUT_DIR / f'bench-{sites}.db'}"
+
+
+def display_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_url_is_safe(url: str) -> None:
+    """The harness wipes its database: refuse the app's own file and the test database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            if Path(parsed.database).resolve() == DEFAULT_SQLITE_PATH.resolve():
+                raise SystemExit(f"Refusing to benchmark on the app's database {parsed.database}.")
+        else:
+            raise SystemExit("Use a SQLite file, not an in-memory database.")
+    elif parsed.database == "test":
+        raise SystemExit("Refusing to reset the database named 'test' (the test suite's).")
+
+
+def _sqlite_files(url: str) -> list[Path]:
+    base = Path(make_url(url).database)
+    return [base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm")]
+
+
+def _meta_path(url: str) -> Path:
+    base = Path(make_url(url).database)
+    return base.with_name(base.stem + ".seed.json")
+
+
+def _count_rows(db: Database) -> int:
+    total = 0
+    with db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            total += session.scalar(select(func.count()).select_from(table)) or 0
+    return total
+
+
+def _size_mb(db: Database, url: str) -> float:
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return sum(p.stat().st_size for p in _sqlite_files(url) if p.exists()) / 1e6
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            return conn.scalar(text("select pg_database_size(current_database())")) / 1e6
+    return float("nan")
+
+
+def _holds_portfolio(db: Database, sites: int) -> bool:
+    try:
+        with db.read() as session:
+            count = portfolio.site_count(session)
+    except Exception:  # no schema yet
+        return False
+    return count == sites and bool(portfolio.demo_accounts(db))
+
+
+def prepare_data(url: str, sites: int, seed: int, keep: bool) -> DataInfo:
+    """Build (or, with ``keep``, reuse) the portfolio; returns what was measured on the way."""
+    check_url_is_safe(url)
+    backend = make_url(url).get_backend_name()
+    wanted = {"sites": sites, "seed": seed, "today": TODAY.isoformat()}
+    previous: dict[str, Any] = {}
+    reuse = False
+    if backend == "sqlite":
+        meta_path = _meta_path(url)
+        if keep and meta_path.exists() and _sqlite_files(url)[0].exists():
+            previous = json.loads(meta_path.read_text())
+            reuse = all(previous.get(k) == v for k, v in wanted.items())
+        if reuse:
+            portfolio.prepare_database(url)  # bring a kept file to the current schema
+        else:
+            for path in [*_sqlite_files(url), meta_path]:
+                path.unlink(missing_ok=True)
+            portfolio.prepare_database(url)
+    else:
+        if keep:
+            portfolio.prepare_database(url)
+        else:
+            portfolio.prepare_database(url, reset=True)
+
+    db = Database(url)
+    try:
+        if reuse or (backend != "sqlite" and keep):
+            reuse = _holds_portfolio(db, sites)
+            if not reuse:  # --keep on a database that holds something else: start over
+                db.dispose()
+                portfolio.prepare_database(url, reset=True)
+                db = Database(url)
+        if reuse:
+            build = previous.get("build_seconds")
+            write = previous.get("write_seconds")
+            seeded_rows = previous.get("rows")
+            demo = portfolio.demo_accounts(db)
+        else:
+            report = portfolio.seed_demo(db, sites, seed, TODAY)
+            build, write, seeded_rows = report.build_seconds, report.write_seconds, report.rows
+            demo = report.demo_accounts
+            if backend == "sqlite":
+                _meta_path(url).write_text(
+                    json.dumps(
+                        {
+                            **wanted,
+                            "build_seconds": build,
+                            "write_seconds": write,
+                            "rows": seeded_rows,
+                        }
+                    )
+                )
+        missing = [role for role in ROLES if role not in demo]
+        if missing:
+            raise BenchError(f"The seeded portfolio has no demo account for {missing}.")
+        return DataInfo(
+            url=url,
+            backend=backend,
+            sites=sites,
+            seed=seed,
+            reused=reuse,
+            build_seconds=build,
+            write_seconds=write,
+            seeded_rows=seeded_rows,
+            total_rows=_count_rows(db),
+            size_mb=_size_mb(db, url),
+            demo_accounts=demo,
+        )
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# The context scenarios work with
+
+
+class Context:
+    def __init__(self, args: argparse.Namespace, data: DataInfo) -> None:
+        self.args = args
+        self.data = data
+        self.today = TODAY
+        self.year_month = (TODAY.year, TODAY.month)
+        self.month = f"{TODAY.year}-{TODAY.month:02d}"  # the home-month dropdown's value
+        self.settings = Settings(
+            database_url=data.url,
+            secret_key=BENCH_SECRET_KEY,
+            today_override=TODAY,
+            testing=True,
+        )
+        self.db = Database(data.url)
+        self._app = None
+        self._clients: dict[str, Any] = {}
+        self._principals: dict[str, Principal] = {}
+
+    @property
+    def app(self):
+        if self._app is None:
+            from dashboard.app import create_app
+
+            self._app = create_app(self.settings)
+        return self._app
+
+    def email(self, role: str) -> str:
+        return self.data.demo_accounts[role]
+
+    def principal(self, role: str) -> Principal:
+        if role not in self._principals:
+            with self.db.read() as session:
+                found = accounts.authenticate(session, self.email(role), DEMO_PASSWORD)
+            if found is None:
+                raise BenchError(f"The demo {role} {self.email(role)} cannot sign in.")
+            self._principals[role] = found
+        return self._principals[role]
+
+    def first_site(self, role: str) -> int:
+        with self.db.read() as session:
+            ids = visible_site_ids(session, self.principal(role), self.today)
+        if not ids:
+            raise BenchError(f"The demo {role} sees no site.")
+        return min(ids)
+
+    def sign_in(self, client, role: str) -> None:
+        """GET /login for the csrf token, POST the form; raises unless redirected."""
+        page = client.get("/login")
+        if page.status_code != 200:
+            raise BenchError(f"GET /login answered {page.status_code}")
+        token = CSRF_RE.search(page.get_data(as_text=True))
+        if token is None:
+            raise BenchError("No csrf field on the sign-in page.")
+        answer = client.post(
+            "/login",
+            data={
+                "csrf": token.group(1),
+                "email": self.email(role),
+                "password": DEMO_PASSWORD,
+                "next": "/",
+            },
+        )
+        if answer.status_code != 302:
+            raise BenchError(f"POST /login as {role} answered {answer.status_code}, not 302")
+        if "/login" in answer.headers.get("Location", ""):
+            raise BenchError(f"POST /login as {role} redirected back to the sign-in page")
+
+    def client(self, role: str):
+        """A test client signed in as the demo ``role``, with the Dash app loaded."""
+        if role not in self._clients:
+            client = self.app.server.test_client()
+            self.sign_in(client, role)
+            for path in ("/", "/_dash-layout", "/_dash-dependencies"):
+                answer = client.get(path)
+                if answer.status_code != 200:
+                    raise BenchError(f"GET {path} as {role} answered {answer.status_code}")
+            self._clients[role] = client
+        return self._clients[role]
+
+    def callback(
+        self,
+        client,
+        output: str,
+        inputs: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        expect: str | None = None,
+    ) -> int:
+        """POST the body the Dash renderer sends for a single-output callback.
+
+        ``output`` and the keys of ``inputs``/``state`` are "component-id.property". Checks
+        the status, that the answer holds the output and, when given, the text ``expect``
+        (e.g. a component id); returns the response size in bytes.
+        """
+        body = dash_body(output, inputs, state or {})
+        answer = client.post("/_dash-update-component", json=body)
+        if answer.status_code != 200:
+            raise BenchError(f"callback {output} answered {answer.status_code}")
+        out_id, out_prop = output.rsplit(".", 1)
+        payload = answer.get_json(silent=True) or {}
+        if out_prop not in payload.get("response", {}).get(out_id, {}):
+            raise BenchError(f"callback {output} answered without {output}")
+        if expect is not None and expect not in answer.get_data(as_text=True):
+            raise BenchError(f"callback {output} answered without {expect!r}")
+        return len(answer.data)
+
+    def measure(self, op: Callable[[], int | None], name: str = "") -> Measurement:
+        result = Measurement(name)
+        for _ in range(self.args.warmup):
+            op()
+        for _ in range(self.args.repeat):
+            start = time.perf_counter()
+            size = op()
+            result.times_ms.append((time.perf_counter() - start) * 1000)
+            if size is not None:
+                result.payload_bytes = size
+        return result
+
+    def close(self) -> None:
+        self.db.dispose()
+        if self._app is not None:
+            self._app.server.extensions["dashboard.db"].dispose()
+
+
+def dash_body(output: str, inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of ``/_dash-update-component`` for one output (see ``Dash.dispatch``)."""
+
+    def prop(key: str, value: Any) -> dict[str, Any]:
+        component, name = key.rsplit(".", 1)
+        return {"id": component, "property": name, "value": value}
+
+    out_id, out_prop = output.rsplit(".", 1)
+    return {
+        "output": output,
+        "outputs": {"id": out_id, "property": out_prop},
+        "inputs": [prop(k, v) for k, v in inputs.items()],
+        "changedPropIds": list(inputs),
+        "state": [prop(k, v) for k, v in state.items()],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios
+
+Scenario = Callable[[Context], Measurement]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    def register(fn: Scenario) -> Scenario:
+        if name in SCENARIOS:
+            raise ValueError(f"scenario {name} registered twice")
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+@scenario("seed")
+def seed_scenario(ctx: Context) -> Measurement:
+    """Building and writing the portfolio (done once before any scenario runs)."""
+    data = ctx.data
+    result = Measurement("seed")
+    if data.seed_seconds is not None:
+        result.times_ms.append(data.seed_seconds * 1000)
+    parts = [
+        f"{data.sites} sites",
+        f"{data.total_rows:,} rows",
+        f"{data.size_mb:.1f} MB",
+    ]
+    if data.seed_seconds is not None:
+        parts.append(f"build {data.build_seconds:.1f} s + write {data.write_seconds:.1f} s")
+    if data.reused:
+        parts.append("kept from an earlier run")
+    result.notes = ", ".join(parts)
+    return result
+
+
+@scenario("sign_in")
+def sign_in_scenario(ctx: Context) -> Measurement:
+    """GET /login + POST /login with a fresh client each time (argon2 check, audit write)."""
+    app = ctx.app
+
+    def op() -> None:
+        ctx.sign_in(app.server.test_client(), "account_manager")
+
+    return ctx.measure(op)
+
+
+def home_service(role: str) -> Scenario:
+    def run(ctx: Context) -> Measurement:
+        principal = ctx.principal(role)
+        rows: list[int] = []
+
+        def op() -> None:
+            with ctx.db.read() as session:
+                if role in SITE_ROLES:
+                    frame = home.site_budget_summary(session, principal, *ctx.year_month, ctx.today)
+                else:
+                    frame = home.district_budget_overview(
+                        session, principal, *ctx.year_month, ctx.today
+                    )
+                    home.region_totals(frame)
+            if frame.empty:
+                raise BenchError(f"home data of the demo {role} is empty")
+            rows.append(len(frame))
+
+        result = ctx.measure(op)
+        result.notes = f"{rows[-1]} {'sites' if role in SITE_ROLES else 'districts'}"
+        return result
+
+    return run
+
+
+def home_callback(role: str) -> Scenario:
+    def run(ctx: Context) -> Measurement:
+        client = ctx.client(role)
+        return ctx.measure(
+            lambda: ctx.callback(
+                client,
+                "home-content.children",
+                {"home-month.value": ctx.month},
+                # the sites grid or the districts grid, not the "no sites" alert
+                expect="home-sites-grid" if role in SITE_ROLES else "home-districts-grid",
+            )
+        )
+
+    return run
+
+
+for _role in ROLES:
+    scenario(f"home_service_{_role}")(home_service(_role))
+    scenario(f"home_callback_{_role}")(home_callback(_role))
+
+
+@scenario("site_detail_callback_account_manager")
+def site_detail_callback(ctx: Context) -> Measurement:
+    """The site-detail panel for the account manager's first site."""
+    client = ctx.client("account_manager")
+    site_id = ctx.first_site("account_manager")
+
+    def op() -> int:
+        size = ctx.callback(
+            client,
+            "home-site-detail.children",
+            {"home-site-select.value": str(site_id)},
+            {"home-month.value": ctx.month},
+            expect="home-site-detail-table",  # not "This site is not in your scope."
+        )
+        return size
+
+    result = ctx.measure(op)
+    result.notes = f"site id {site_id}"
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Running and reporting
+
+
+def select_scenarios(patterns: list[str] | None) -> list[str]:
+    if not patterns:
+        return list(SCENARIOS)
+    chosen = []
+    for pattern in patterns:
+        matches = [name for name in SCENARIOS if fnmatch.fnmatchcase(name, pattern)]
+        if not matches:
+            raise SystemExit(f"No scenario matches {pattern!r}; known: {', '.join(SCENARIOS)}")
+        chosen.extend(m for m in matches if m not in chosen)
+    return [name for name in SCENARIOS if name in chosen]  # registration order
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def format_table(results: list[Measurement]) -> str:
+    header = ("scenario", "n", "p50 ms", "p95 ms", "max ms", "payload bytes", "notes")
+    rows = []
+    for r in results:
+        notes = r.notes
+        if r.error:
+            notes = f"FAILED: {r.error}"
+        elif r.budget_ms is not None and r.p95 is not None:
+            verdict = "OVER BUDGET" if r.over_budget else "ok"
+            notes = f"{notes}; " if notes else ""
+            notes += f"p95 budget {r.budget_ms:.0f} ms: {verdict}"
+        rows.append(
+            (
+                r.name,
+                str(r.n),
+                _ms(r.p50),
+                _ms(r.p95),
+                _ms(r.max),
+                "-" if r.payload_bytes is None else f"{r.payload_bytes:,}",
+                notes,
+            )
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    right = {1, 2, 3, 4, 5}
+
+    def line(cells) -> str:
+        return "  ".join(
+            (c.rjust(w) if i in right else c.ljust(w))
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Time the dashboard's home page services and callbacks on a seeded portfolio.",
+    )
+    parser.add_argument("--sites", type=int, default=650, help="portfolio size (default 650)")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per scenario")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed runs before the timed ones (default 1)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="benchmark this database instead (it is RESET and seeded), "
+        "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse the database when it already holds this portfolio (skips seeding)",
+    )
+    parser.add_argument(
+        "--scenario",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="run only these scenarios (shell-style patterns allowed, e.g. 'home_*')",
+    )
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write results as JSON")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 when a budget is exceeded"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list:
+        print("\n".join(SCENARIOS))
+        return 0
+    if args.repeat < 1 or args.warmup < 0 or args.sites < 1:
+        raise SystemExit("--repeat and --sites must be positive, --warmup not negative.")
+    names = select_scenarios(args.scenario)
+    url = args.database_url or default_url(args.sites)
+
+    print(f"Preparing {display_url(url)} ({args.sites} sites, seed {args.seed})...", flush=True)
+    data = prepare_data(url, args.sites, args.seed, args.keep)
+    print(
+        f"Portfolio: {data.sites} sites, {data.total_rows:,} rows, {data.size_mb:.1f} MB "
+        f"({data.backend}{', kept' if data.reused else ''}); today {TODAY}, "
+        f"{args.repeat} timed runs after {args.warmup} warm-up",
+        flush=True,
+    )
+    ctx = Context(args, data)
+    results: list[Measurement] = []
+    try:
+        for name in names:
+            print(f"  {name}...", flush=True)
+            try:
+                result = SCENARIOS[name](ctx)
+            except Exception as problem:  # keep going; report at the end
+                traceback.print_exc()
+                result = Measurement(name, error=f"{type(problem).__name__}: {problem}")
+            result.name = name
+            results.append(result)
+    finally:
+        ctx.close()
+
+    print()
+    print(format_table(results))
+    failed = [r.name for r in results if r.error]
+    over = [r.name for r in results if r.over_budget]
+    if over:
+        print(f"\nOver budget (p95): {', '.join(over)}")
+    if failed:
+        print(f"\nFailed: {', '.join(failed)}", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {
+                    "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "python": platform.python_version(),
+                    "machine": platform.platform(),
+                    "args": {
+                        "sites": args.sites,
+                        "seed": args.seed,
+                        "repeat": args.repeat,
+                        "warmup": args.warmup,
+                    },
+                    "data": {
+                        **{k: v for k, v in asdict(data).items() if k != "url"},
+                        "url": display_url(data.url),
+                        "seed_seconds": data.seed_seconds,
+                    },
+                    "results": [r.summary() for r in results],
+                },
+                indent=2,
+            )
+        )
+        print(f"Wrote {args.json}")
+    if failed or (args.check and over):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Command line: ``python -m dashboard run | init-db | seed | create-user | demo-accounts``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+
+from dashboard.config import Settings, development_warnings
+from dashboard.data.db import Database
+from dashboard.data.seed import DEMO_PASSWORD
+from dashboard.services import accounts, portfolio
+from dashboard.services.scope import ROLE_LABELS
+
+
+def _print_sign_ins(db: Database, url: str) -> None:
+    found = portfolio.demo_accounts(db)
+    if not found:
+        return
+    print(f"\nSign in at {url} with any of these demo accounts (password: {DEMO_PASSWORD}):")
+    for role, email in found.items():
+        print(f"  {ROLE_LABELS.get(role, role):<25} {email}")
+    print()
+
+
+def _seed(db: Database, settings: Settings, sites: int, seed: int) -> None:
+    print(f"Building a demo portfolio of {sites} sites (seed {seed})...", flush=True)
+    report = portfolio.seed_demo(db, sites, seed, settings.today())
+    print(
+        f"Loaded {report.rows:,} rows in {report.total_seconds:.1f} s "
+        f"(generate {report.build_seconds:.1f} s, write {report.write_seconds:.1f} s)."
+    )
+
+
+def cmd_init_db(args, settings: Settings) -> int:
+    portfolio.prepare_database(settings.database_url, reset=args.reset)
+    print(f"Database ready: {settings.database_url}")
+    return 0
+
+
+def cmd_seed(args, settings: Settings) -> int:
+    portfolio.prepare_database(settings.database_url, reset=args.reset)
+    db = Database(settings.database_url)
+    try:
+        with db.read() as session:
+            if portfolio.site_count(session) and not args.if_empty:
+                print(
+                    "The database already holds sites; use --reset to start over.", file=sys.stderr
+                )
+                return 1
+            if portfolio.site_count(session):
+                print("The database already holds a portfolio; nothing to do.")
+                return 0
+        _seed(db, settings, args.sites, args.seed)
+        _print_sign_ins(db, "http://127.0.0.1:8050")
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    for note in development_warnings(settings):
+        print(f"note: {note}")
+    portfolio.prepare_database(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.read() as session:
+            empty = portfolio.site_count(session) == 0
+        if empty and not args.no_seed:
+            _seed(db, settings, args.sites, args.seed)
+        url = f"http://{args.host}:{args.port}"
+        _print_sign_ins(db, url)
+    finally:
+        db.dispose()
+    if args.dev:
+        from dashboard.app import create_app
+
+        create_app(settings).run(host=args.host, port=args.port, debug=False)
+        return 0
+    bind = f"{args.host}:{args.port}"
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            bind,
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "dashboard.wsgi:server",
+        ],
+    )
+    return 0  # pragma: no cover
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat the password: "):
+        raise SystemExit("The two passwords differ; nothing was created.")
+    return first
+
+
+def cmd_create_user(args, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    request = accounts.NewUser(
+        email=args.email,
+        display_name=args.name or args.email,
+        role=args.role,
+        password=_read_password(),
+        site_numbers=tuple(args.site or ()),
+        district=args.district,
+        region=args.region,
+        valid_from=args.valid_from,
+        valid_to=args.valid_to,
+    )
+    try:
+        with db.write() as session:
+            user_id = accounts.create_user(session, request)
+    except accounts.UserInputError as problem:
+        for line in problem.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"Created {request.email} ({ROLE_LABELS[request.role]}), id {user_id}.")
+    return 0
+
+
+def cmd_demo_accounts(_args, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        _print_sign_ins(db, "http://127.0.0.1:8050")
+    finally:
+        db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="migrate, seed the demo portfolio if empty, serve")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8050)
+    run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--sites", type=int, default=650)
+    run.add_argument("--seed", type=int, default=7)
+    run.add_argument("--no-seed", action="store_true", help="do not load the demo portfolio")
+    run.add_argument("--dev", action="store_true", help="Flask's development server")
+    run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init-db", help="create or migrate the database schema")
+    init.add_argument("--reset", action="store_true", help="drop everything first")
+    init.set_defaults(func=cmd_init_db)
+
+    seed = sub.add_parser("seed", help="load a deterministic demo portfolio")
+    seed.add_argument("--sites", type=int, default=650)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--reset", action="store_true", help="drop all data first")
+    seed.add_argument("--if-empty", action="store_true", help="skip when data exists")
+    seed.set_defaults(func=cmd_seed)
+
+    user = sub.add_parser("create-user", help="add a person (password from stdin or prompt)")
+    user.add_argument("email", help="sign-in e-mail")
+    user.add_argument("--name", help="display name")
+    user.add_argument("--role", required=True, choices=sorted(ROLE_LABELS))
+    user.add_argument("--site", action="append", help="site number (repeatable)")
+    user.add_argument("--district", help="district name, e.g. 'D - Boston'")
+    user.add_argument("--region", help="region name, e.g. East")
+    user.add_argument("--valid-from", type=dt.date.fromisoformat)
+    user.add_argument("--valid-to", type=dt.date.fromisoformat)
+    user.set_defaults(func=cmd_create_user)
+
+    demo = sub.add_parser("demo-accounts", help="print the demo sign-ins")
+    demo.set_defaults(func=cmd_demo_accounts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

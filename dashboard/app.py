@@ -1,0 +1,181 @@
+"""Application factory: the Flask server, sign-in, security headers and the Dash app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dash
+from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_caching import Cache
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from dashboard.config import Settings
+from dashboard.context import SignedInUser, current_principal, get_db
+from dashboard.data.db import Database
+from dashboard.services import accounts, audit
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ASSETS_DIR = PACKAGE_DIR.parent / "assets"
+
+# Paths served without a session: the sign-in page and static files only.
+PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/static/", "/healthz")
+PUBLIC_EXACT = ("/_favicon.ico", "/favicon.ico")
+SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
+SIGN_IN_WINDOW_S = 15 * 60
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: no open redirect through ?next=.
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the Flask server and the Dash app; returns the Dash app (``.server`` is Flask)."""
+    settings = settings or Settings.from_env()
+    server = Flask(__name__, template_folder=str(PACKAGE_DIR / "templates"))
+    server.config.update(
+        SECRET_KEY=settings.resolved_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        TESTING=settings.testing,
+    )
+    server.extensions["dashboard.settings"] = settings
+    server.extensions["dashboard.db"] = Database(settings.database_url)
+    cache_config = (
+        {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url}
+        if settings.redis_url
+        else {"CACHE_TYPE": "SimpleCache"}
+    )
+    cache = Cache(server, config={**cache_config, "CACHE_KEY_PREFIX": "dashboard:"})
+    server.extensions["dashboard.cache"] = cache
+
+    login_manager = LoginManager(server)
+    login_manager.login_view = "sign_in"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        with get_db().read() as db_session:
+            principal = accounts.load_principal(db_session, int(user_id))
+        return SignedInUser(principal) if principal else None
+
+    _register_auth_routes(server, cache)
+    _register_guards(server)
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PACKAGE_DIR / "pages"),
+        assets_folder=str(ASSETS_DIR),
+        title="Site Forecasting",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    from dashboard.callbacks import home as home_callbacks
+    from dashboard.callbacks import shell as shell_callbacks
+    from dashboard.components.shell import app_shell
+
+    app.layout = app_shell
+    shell_callbacks.register(app)
+    home_callbacks.register(app)
+    return app
+
+
+def _register_auth_routes(server: Flask, cache: Cache) -> None:
+    @server.route("/login", methods=["GET", "POST"], endpoint="sign_in")
+    def sign_in():
+        next_url = _safe_next(request.values.get("next"))
+        if current_user.is_authenticated:
+            return redirect(next_url)
+        error = None
+        email = ""
+        if request.method == "POST":
+            if request.form.get("csrf") != session.get("csrf"):
+                abort(400)
+            email = request.form.get("email", "").strip()
+            password = request.form.get("password", "")
+            throttle_key = f"signin:{email.lower()}:{request.remote_addr}"
+            failures = cache.get(throttle_key) or 0
+            if failures >= SIGN_IN_ATTEMPTS:
+                error = "Too many attempts. Wait 15 minutes, then try again."
+            else:
+                db = get_db()
+                with db.read() as db_session:
+                    principal = accounts.authenticate(db_session, email, password)
+                with db.write() as db_session:
+                    audit.record(
+                        db_session,
+                        user_id=principal.user_id if principal else None,
+                        action="sign_in" if principal else "sign_in_failed",
+                        entity="session",
+                        record_key=email.lower()[:80],
+                    )
+                if principal:
+                    cache.delete(throttle_key)
+                    session.clear()
+                    login_user(SignedInUser(principal))
+                    session.permanent = True
+                    return redirect(next_url)
+                cache.set(throttle_key, failures + 1, timeout=SIGN_IN_WINDOW_S)
+                error = "The e-mail or password is not right."
+        return render_template(
+            "login.html", error=error, email=email, next_url=next_url, csrf=_csrf_token()
+        ), (401 if error else 200)
+
+    @server.route("/logout", methods=["POST", "GET"], endpoint="sign_out")
+    def sign_out():
+        principal = current_principal()
+        if principal is not None:
+            with get_db().write() as db_session:
+                audit.record(
+                    db_session, user_id=principal.user_id, action="sign_out", entity="session"
+                )
+        logout_user()
+        session.clear()
+        return redirect(url_for("sign_in"))
+
+    @server.route("/healthz")
+    def health():
+        return jsonify(status="ok")
+
+
+def _register_guards(server: Flask) -> None:
+    @server.before_request
+    def _require_sign_in():
+        path = request.path
+        if path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES):
+            return None
+        if current_user.is_authenticated:
+            return None
+        if path.startswith("/_dash-") or request.method != "GET":
+            return jsonify(error="Sign in first."), 401
+        return redirect(url_for("sign_in", next=request.full_path.rstrip("?")))
+
+    @server.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/_dash-") or request.path.startswith("/login"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,66 @@
+"""Grid factory with the house column types (CONVENTIONS.md §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+
+# Column types: how a column is aligned, formatted and styled.
+COLUMN_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"cellClass": "cell-text"},
+    "money": {
+        "type": "rightAligned",
+        "valueFormatter": {"function": "formatMoney(params.value)"},
+        "cellClassRules": {"cell-negative": "params.value < 0"},
+        "filter": "agNumberColumnFilter",
+    },
+    "count": {
+        "type": "rightAligned",
+        "valueFormatter": {"function": "formatCount(params.value)"},
+        "filter": "agNumberColumnFilter",
+    },
+    "percent": {
+        "type": "rightAligned",
+        "valueFormatter": {"function": "formatPercent(params.value)"},
+        "cellClassRules": {"cell-negative": "params.value < 0"},
+        "filter": "agNumberColumnFilter",
+    },
+}
+
+
+def column(field: str, header: str, kind: str = "text", **extra: Any) -> dict[str, Any]:
+    """A column definition of one of the house types."""
+    return {"field": field, "headerName": header, **COLUMN_TYPES[kind], **extra}
+
+
+def data_grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    *,
+    height: str | None = None,
+    row_id_field: str | None = None,
+    **extra: Any,
+) -> dag.AgGrid:
+    """A read-only, sortable, filterable, keyboard-navigable grid."""
+    options: dict[str, Any] = {
+        "animateRows": False,
+        "enableCellTextSelection": True,
+        "ensureDomOrder": True,  # screen readers and keyboard order follow the DOM
+        "suppressCellFocus": False,
+        "domLayout": "autoHeight" if height is None else "normal",
+    }
+    if row_id_field:
+        extra.setdefault("getRowId", f"params.data.{row_id_field}")
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions=options,
+        className="ag-theme-quartz",
+        style={"height": height} if height else {"width": "100%"},
+        **extra,
+    )

@@ -1,0 +1,130 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when DATABASE_URL points at it)
+holding a small demo portfolio, the app, a Flask test client and a sign-in helper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from dashboard.app import create_app
+from dashboard.config import Settings
+from dashboard.data import migrate
+from dashboard.data.db import Database, make_engine
+from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
+from dashboard.services.accounts import hash_password
+
+TEST_TODAY = dt.date(2026, 11, 23)
+TEST_SITES = 12
+TEST_SEED = 11
+
+os.environ.setdefault("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+
+
+def pytest_setup_options():
+    """Chromium options for dash[testing] (headless is added by --headless)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in (
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(flag)
+    return options
+
+
+def _reset_database(url: str) -> None:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    _reset_database(url)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def portfolio(database_url):
+    """A 12-site portfolio built by the demo generator, loaded once per test session."""
+    built = build_portfolio(TEST_SITES, TEST_SEED, TEST_TODAY)
+    engine = make_engine(database_url)
+    write_portfolio(engine, built, hash_password(DEMO_PASSWORD))
+    engine.dispose()
+    return built
+
+
+@pytest.fixture(scope="session")
+def settings(database_url) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        today_override=TEST_TODAY,
+        testing=True,
+    )
+
+
+@pytest.fixture
+def db(database_url, portfolio):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings, portfolio):
+    dash_app = create_app(settings)
+    yield dash_app
+    dash_app.server.extensions["dashboard.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+class SignIn:
+    """Signs a Flask test client in through the real sign-in form."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = DEMO_PASSWORD, next_url: str = "/"):
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        return self.client.post(
+            "/login",
+            data={"csrf": token, "email": email, "password": password, "next": next_url},
+        )
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> SignIn:
+    return SignIn(client)
+
+
+def sites_of(portfolio, email: str) -> set[int]:
+    """Site ids an account manager is assigned to, straight from the generated frames."""
+    users = portfolio["app_user"]
+    user_id = int(users.loc[users["email"] == email, "id"].iloc[0])
+    grants = portfolio["scope_assignment"]
+    return {int(s) for s in grants.loc[grants["user_id"] == user_id, "site_id"].dropna()}
