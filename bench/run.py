@@ -508,7 +508,8 @@ def home_service(role: str) -> Scenario:
             rows.append(len(frame))
 
         result = ctx.measure(op)
-        result.notes = f"{rows[-1]} {'sites' if role in SITE_ROLES else 'districts'}"
+        noun = "site" if role in SITE_ROLES else "district"
+        result.notes = f"{rows[-1]} {noun}{'' if rows[-1] == 1 else 's'}"
         return result
 
     return run

@@ -21,8 +21,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR.parent / "assets"
 
 # Paths served without a session: the sign-in page and static files only.
-PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/static/", "/healthz")
-PUBLIC_EXACT = ("/_favicon.ico", "/favicon.ico")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
 SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
 SIGN_IN_WINDOW_S = 15 * 60
 

@@ -52,7 +52,7 @@ def data_grid(
         "domLayout": "autoHeight" if height is None else "normal",
     }
     if row_id_field:
-        extra.setdefault("getRowId", f"params.data.{row_id_field}")
+        extra.setdefault("getRowId", f"String(params.data.{row_id_field})")
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,

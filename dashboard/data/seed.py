@@ -248,6 +248,22 @@ def _district_sizes(rng: np.random.Generator, n_sites: int, n_districts: int) ->
     return sizes
 
 
+def _unique_name(market: str, pool, rng: np.random.Generator, used: set[str]) -> str:
+    """A property name not used yet: another name of the pool, else a numbered one."""
+    start = int(rng.integers(len(pool)))
+    for k in range(len(pool)):
+        name = f"{market} {pool[(start + k) % len(pool)]}"
+        if name not in used:
+            used.add(name)
+            return name
+    number = 2
+    while f"{market} {pool[start]} {number}" in used:
+        number += 1
+    name = f"{market} {pool[start]} {number}"
+    used.add(name)
+    return name
+
+
 def build_portfolio(n_sites: int = 650, seed: int = 7, today: dt.date | None = None) -> Portfolio:
     """Build a deterministic portfolio of ``n_sites`` sites as of ``today``."""
     if n_sites < 1:
@@ -370,6 +386,7 @@ class _Builder:
             for d in district_of_site
         ]
         site_names = []
+        used_names: set[str] = set()
         for i in range(n):
             pool = {
                 SEGMENT_HOSPITALITY: HOTEL_NAMES if is_hotel[i] else OTHER_NAMES,
@@ -377,7 +394,7 @@ class _Builder:
                 SEGMENT_PARKING: PARKING_NAMES,
                 SEGMENT_OTHER: OTHER_NAMES,
             }[segment[i]]
-            site_names.append(f"{market_of_site[i]} {pool[int(rng.integers(len(pool)))]}")
+            site_names.append(_unique_name(market_of_site[i], pool, rng, used_names))
         start = np.array(
             [self.first_actual - dt.timedelta(days=int(d)) for d in rng.integers(30, 3650, n)]
         )
@@ -1041,7 +1058,17 @@ class _Builder:
             insurance = np.round(payroll * ins_pct + vehicle_ins, 2)
             cost = payroll + pteb + insurance + other_exp + rents
             ir = self._internal_revenue(
-                y, m, ext, rooms, code_hours, payroll, pteb, insurance, other_exp, cost * margin
+                y,
+                m,
+                ext,
+                rooms,
+                code_hours,
+                payroll,
+                pteb,
+                insurance,
+                other_exp,
+                rents,
+                cost * margin,
             )
             if kind == "actual":
                 ir = ir * np.exp(rng.normal(0, 0.02, n))
@@ -1068,7 +1095,7 @@ class _Builder:
         self.portfolio.frames["pnl_month"] = pd.concat(lines, ignore_index=True)
 
     def _internal_revenue(
-        self, y, m, ext, rooms, code_hours, payroll, pteb, insurance, other_exp, target
+        self, y, m, ext, rooms, code_hours, payroll, pteb, insurance, other_exp, rents, target
     ) -> np.ndarray:
         """IR from the contract terms via dashboard.domain.revenue; the terms themselves are
         sized at first use so that the budget earns a realistic margin."""
@@ -1103,6 +1130,7 @@ class _Builder:
                     + pteb[i]
                     + insurance[i]
                     + other_exp[i]
+                    + rents[i]
                 )
             elif f["BillingAccount"][i]:
                 total += payroll[i] * (1 + float(c.at[i, "pteb_pct"])) + other_exp[i] * 0.5

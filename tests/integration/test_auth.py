@@ -105,3 +105,9 @@ def test_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_public_paths_are_exact_not_prefixes(client):
+    # A path that merely starts like a public one must still require sign-in.
+    assert client.get("/login-history").status_code == 302
+    assert client.get("/healthz/extra").status_code == 302

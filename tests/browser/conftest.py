@@ -1,0 +1,48 @@
+"""Browser helpers: sign in through the real form in headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.by import By
+
+from dashboard.data.seed import DEMO_PASSWORD
+
+
+class BrowserSession:
+    def __init__(self, dash_duo) -> None:
+        self.duo = dash_duo
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        duo = self.duo
+        duo.driver.get(duo.server_url + "/login")
+        duo.wait_for_element("#login-email").send_keys(email)
+        duo.find_element("#login-password").send_keys(password)
+        duo.find_element("#login-submit").click()
+
+    def wait_for_role(self, label: str, timeout: float = 15) -> None:
+        """The header's role badge (styled upper-case, so compare its text content)."""
+        until(lambda: self._text_content("#shell-user-role") == label, timeout=timeout)
+
+    def _text_content(self, selector: str) -> str | None:
+        found = self.duo.driver.find_elements(By.CSS_SELECTOR, selector)
+        return found[0].get_attribute("textContent") if found else None
+
+    def sign_out(self) -> None:
+        self.duo.wait_for_element("#shell-sign-out").click()
+
+    def grid_column(self, grid_id: str, field: str) -> list[str]:
+        cells = self.duo.driver.find_elements(
+            By.CSS_SELECTOR,
+            f"#{grid_id} .ag-center-cols-container .ag-row .ag-cell[col-id='{field}'], "
+            f"#{grid_id} .ag-pinned-left-cols-container .ag-row .ag-cell[col-id='{field}']",
+        )
+        return [c.text for c in cells]
+
+
+@pytest.fixture
+def browser(dash_duo, app):
+    # The first page is the (non-Dash) sign-in form, so do not wait for Dash's entry point.
+    dash_duo.start_server(app, navigate=False)
+    dash_duo._url = dash_duo.server.url
+    return BrowserSession(dash_duo)
