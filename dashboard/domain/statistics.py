@@ -6,6 +6,9 @@ grid, the P&L and the demo generator share one implementation.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 import numpy as np
 
 # The 8 revenue-earning categories: (count field, rate category). Overnight counts are derived.
@@ -84,3 +87,207 @@ def external_revenue(counts, rates):
 def rate_from_revenue(revenue: float, vehicles: float) -> float:
     """Budget or actual rate = revenue ÷ vehicles (0 with no vehicles)."""
     return revenue / vehicles if vehicles else 0.0
+
+
+# --- Inputs, validation (DOMAIN.md §3.1, §10) -------------------------------------------------
+
+COUNT_INPUTS = (
+    "valet_daily",
+    "valet_monthly",
+    "self_daily",
+    "self_monthly",
+    "self_aggregator",
+    "valet_aggregator",
+    "valet_comps",
+    "self_comps",
+)
+RATIO_INPUTS = ("drive_in_ratio", "capture_ratio")
+ROOM_INPUTS = ("occupancy", "occupied_rooms")  # one of them is the input, per the toggle
+DERIVED_FIELDS = ("self_overnight", "valet_overnight", "external_revenue")
+MAX_VEHICLES = 99_999
+MAX_RATE = 999.99
+
+FIELD_LABELS = {
+    "occupancy": "Occupancy %",
+    "occupied_rooms": "Occupied rooms",
+    "valet_daily": "Valet daily",
+    "valet_monthly": "Valet monthly",
+    "self_daily": "Self daily",
+    "self_monthly": "Self monthly",
+    "self_aggregator": "Self aggregator",
+    "valet_aggregator": "Valet aggregator",
+    "valet_comps": "Valet comps",
+    "self_comps": "Self comps",
+    "drive_in_ratio": "Drive-in ratio",
+    "capture_ratio": "Capture ratio",
+    "self_overnight": "Self overnight",
+    "valet_overnight": "Valet overnight",
+    "external_revenue": "External revenue",
+}
+
+
+def parse_number(raw) -> float | None:
+    """A number from what a person typed or pasted ('1,234', ' 12.5 ', '45%'); None if it is
+    not one. Empty counts as 0 (DOMAIN.md §10)."""
+    if raw is None:
+        return 0.0
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        value = float(raw)
+    else:
+        text = str(raw).strip().replace(",", "").removesuffix("%").strip()
+        if text == "":
+            return 0.0
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def validate_statistic(field: str, value, total_rooms: int) -> str | None:
+    """Why ``value`` (already parsed; ratios as fractions) cannot be stored in ``field``, or
+    None when it can."""
+    label = FIELD_LABELS.get(field, field)
+    if field not in COUNT_INPUTS + RATIO_INPUTS + ROOM_INPUTS:
+        return f"{label} cannot be edited."
+    if value is None:
+        return f"{label}: enter a number."
+    if value < 0:
+        return f"{label} cannot be negative."
+    if field in RATIO_INPUTS or field == "occupancy":
+        if value > 1:
+            return f"{label} cannot be over 100%."
+        if total_rooms == 0 and value > 0:
+            return f"{label}: this site has no rooms."
+    elif field == "occupied_rooms":
+        if value > total_rooms:
+            return f"Occupied rooms cannot exceed the site's {total_rooms:,} rooms."
+        if value != int(value):
+            return "Occupied rooms must be a whole number."
+    elif value > MAX_VEHICLES:
+        return f"{label} must be between 0 and {MAX_VEHICLES:,}."
+    return None
+
+
+def validate_rate(value) -> str | None:
+    if value is None:
+        return "Enter a rate in dollars."
+    if value < 0:
+        return "A rate cannot be negative."
+    if value > MAX_RATE:
+        return f"A rate must be between $0.00 and ${MAX_RATE:,.2f}."
+    return None
+
+
+def derive_day(inputs: dict, total_rooms: int, rates: dict, room_input: str = "occupancy"):
+    """Complete a day's statistics from its inputs: the other room measure, overnight
+    vehicles and external revenue (at the month's forecast ``rates``)."""
+    row = dict(inputs)
+    if total_rooms <= 0:
+        row["occupancy"] = 0.0
+        row["occupied_rooms"] = 0.0
+        row["drive_in_ratio"] = 0.0
+        row["capture_ratio"] = 0.0
+    elif room_input == "occupied_rooms":
+        row["occupancy"] = float(occupancy_from_occupied_rooms(row["occupied_rooms"], total_rooms))
+    else:
+        row["occupied_rooms"] = float(occupied_rooms_from_occupancy(row["occupancy"], total_rooms))
+    row["valet_overnight"], row["self_overnight"] = overnight_vehicles(
+        row["occupied_rooms"], row["drive_in_ratio"], row["capture_ratio"]
+    )
+    row["external_revenue"] = round(float(external_revenue(row, rates)), 2)
+    return row
+
+
+# --- Budget spread, roll-ups (DOMAIN.md §2.6, §3.2) ------------------------------------------
+
+
+def spread_budget_month(month_budget: dict, days_in_month: int, total_rooms: int) -> dict:
+    """One day's budget from the monthly budget, spread evenly across the month's days.
+
+    Counts divide by the days; occupancy = monthly occupied ÷ (rooms × days); drive-in and
+    capture follow from the monthly counts by the inverse formulas.
+    """
+    day = {f: month_budget.get(f, 0.0) / days_in_month for f in COUNT_INPUTS}
+    occupied = month_budget.get("occupied_rooms", 0.0)
+    day["occupied_rooms"] = occupied / days_in_month
+    day["occupancy"] = float(occupancy_from_occupied_rooms(occupied, total_rooms * days_in_month))
+    drive_in, capture = drive_in_and_capture(
+        occupied, month_budget.get("valet_overnight", 0.0), month_budget.get("self_overnight", 0.0)
+    )
+    day["drive_in_ratio"], day["capture_ratio"] = drive_in, capture
+    day["valet_overnight"] = month_budget.get("valet_overnight", 0.0) / days_in_month
+    day["self_overnight"] = month_budget.get("self_overnight", 0.0) / days_in_month
+    day["external_revenue"] = month_budget.get("external_revenue", 0.0) / days_in_month
+    return day
+
+
+def week_buckets(year: int, month: int) -> list[tuple[dt.date, dt.date, str]]:
+    """Sunday–Saturday weeks of a month, cut at the month's edges: (first, last, label) with
+    labels like 'June 1 - 7'."""
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    buckets = []
+    start = first
+    while start <= last:
+        # weekday(): Monday 0 … Saturday 5, Sunday 6
+        end = min(last, start + dt.timedelta(days=(5 - start.weekday()) % 7))
+        label = f"{calendar.month_name[month]} {start.day} - {end.day}"
+        buckets.append((start, end, label))
+        start = end + dt.timedelta(days=1)
+    return buckets
+
+
+SUMMED_FIELDS = COUNT_INPUTS + ("occupied_rooms",) + DERIVED_FIELDS
+
+
+def roll_up(days, total_rooms: int) -> dict:
+    """Aggregate daily rows (dicts) into one: counts and revenue summed; occupancy re-weighted
+    (Σ occupied ÷ Σ available rooms); drive-in and capture simple averages (DOMAIN.md §3.2)."""
+    days = list(days)
+    if not days:
+        return {}
+    result = {f: sum(d.get(f, 0.0) for d in days) for f in SUMMED_FIELDS}
+    available = total_rooms * len(days)
+    result["occupancy"] = result["occupied_rooms"] / available if available else 0.0
+    for ratio in RATIO_INPUTS:
+        result[ratio] = sum(d.get(ratio, 0.0) for d in days) / len(days)
+    result["days"] = len(days)
+    return result
+
+
+# --- Proposal from history (decision D10) -----------------------------------------------------
+
+PRIOR_YEAR_OFFSET = dt.timedelta(days=364)  # same weekday 52 weeks earlier (decision D7)
+
+
+def history_trend(recent_actual: float, same_days_prior_year: float) -> float:
+    """This year's trend = Σ recent actuals ÷ Σ the same weekdays a year earlier; 1 when the
+    prior year is empty."""
+    return recent_actual / same_days_prior_year if same_days_prior_year > 0 else 1.0
+
+
+def propose_from_history(prior_year_day: dict, trend: float, total_rooms: int) -> dict:
+    """Proposed inputs for a day: the same weekday 52 weeks earlier, vehicle counts and
+    occupancy scaled by ``trend``; drive-in and capture kept as they were (they are shares,
+    not volumes). Counts round to whole vehicles except monthly passes (daily shares);
+    occupancy is capped at 100%."""
+    proposal = {}
+    for f in COUNT_INPUTS:
+        value = prior_year_day.get(f, 0.0) * trend
+        proposal[f] = round(value, 4) if f.endswith("monthly") else float(round(value))
+    proposal["occupancy"] = min(1.0, prior_year_day.get("occupancy", 0.0) * trend)
+    if total_rooms > 0:
+        proposal["occupied_rooms"] = float(
+            occupied_rooms_from_occupancy(proposal["occupancy"], total_rooms)
+        )
+    else:
+        proposal["occupancy"] = 0.0
+        proposal["occupied_rooms"] = 0.0
+    for ratio in RATIO_INPUTS:
+        proposal[ratio] = prior_year_day.get(ratio, 0.0)
+    return proposal

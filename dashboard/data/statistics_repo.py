@@ -1,0 +1,128 @@
+"""Scoped reads of statistics, budgets and rates for one site and a window of days/months."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from dashboard.data.models import (
+    RATE_CATEGORIES,
+    ParkingRateMonth,
+    Site,
+    SiteStatisticDay,
+    StatisticBudgetMonth,
+    User,
+)
+
+STAT_COLUMNS = (
+    "occupancy",
+    "occupied_rooms",
+    "valet_daily",
+    "valet_monthly",
+    "self_daily",
+    "self_monthly",
+    "self_aggregator",
+    "valet_aggregator",
+    "valet_comps",
+    "self_comps",
+    "drive_in_ratio",
+    "capture_ratio",
+    "self_overnight",
+    "valet_overnight",
+    "external_revenue",
+)
+
+
+def site(session: Session, site_id: int) -> Site | None:
+    return session.get(Site, site_id)
+
+
+def statistic_days(
+    session: Session, site_id: int, kind: str, first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """Rows of one kind for ``first``..``last`` (inclusive), with version and editor name."""
+    query = (
+        select(
+            SiteStatisticDay.id,
+            SiteStatisticDay.day,
+            SiteStatisticDay.version,
+            User.display_name.label("updated_by"),
+            *[getattr(SiteStatisticDay, c) for c in STAT_COLUMNS],
+        )
+        .outerjoin(User, User.id == SiteStatisticDay.updated_by_id)
+        .where(
+            SiteStatisticDay.site_id == site_id,
+            SiteStatisticDay.kind == kind,
+            SiteStatisticDay.day >= first,
+            SiteStatisticDay.day <= last,
+        )
+        .order_by(SiteStatisticDay.day)
+    )
+    return pd.DataFrame(
+        session.execute(query).mappings().all(),
+        columns=["id", "day", "version", "updated_by", *STAT_COLUMNS],
+    )
+
+
+def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]) -> dict:
+    """Saved forecast rows of ``days`` as ORM objects keyed by day (inside a write)."""
+    rows = session.scalars(
+        select(SiteStatisticDay).where(
+            SiteStatisticDay.site_id == site_id,
+            SiteStatisticDay.kind == "forecast",
+            SiteStatisticDay.day.in_(days),
+        )
+    )
+    return {row.day: row for row in rows}
+
+
+def budget_months(session: Session, site_id: int, months: list[tuple[int, int]]) -> dict:
+    """Monthly statistics budget keyed by (year, month); missing months are absent."""
+    if not months:
+        return {}
+    rows = session.scalars(
+        select(StatisticBudgetMonth).where(
+            StatisticBudgetMonth.site_id == site_id,
+            tuple_(StatisticBudgetMonth.year, StatisticBudgetMonth.month).in_(months),
+        )
+    )
+    return {(r.year, r.month): r for r in rows}
+
+
+def rates(session: Session, site_id: int, years: list[int], kinds: tuple[str, ...]) -> pd.DataFrame:
+    """Monthly rates of the given kinds and years: one row per (kind, year, month, category)."""
+    query = (
+        select(
+            ParkingRateMonth.id,
+            ParkingRateMonth.kind,
+            ParkingRateMonth.year,
+            ParkingRateMonth.month,
+            ParkingRateMonth.category,
+            ParkingRateMonth.rate,
+            ParkingRateMonth.version,
+            User.display_name.label("updated_by"),
+        )
+        .outerjoin(User, User.id == ParkingRateMonth.updated_by_id)
+        .where(
+            ParkingRateMonth.site_id == site_id,
+            ParkingRateMonth.year.in_(years),
+            ParkingRateMonth.kind.in_(kinds),
+        )
+    )
+    return pd.DataFrame(
+        session.execute(query).mappings().all(),
+        columns=["id", "kind", "year", "month", "category", "rate", "version", "updated_by"],
+    )
+
+
+def month_rates(frame: pd.DataFrame, year: int, month: int) -> dict[str, float]:
+    """The month's forecast rates per category: saved forecast, else budget, else 0."""
+    result = dict.fromkeys(RATE_CATEGORIES, 0.0)
+    chosen = frame[(frame["year"] == year) & (frame["month"] == month)]
+    for kind in ("budget", "forecast"):  # forecast overrides budget
+        for row in chosen[chosen["kind"] == kind].itertuples():
+            result[row.category] = float(row.rate)
+    return result

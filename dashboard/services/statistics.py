@@ -1,0 +1,431 @@
+"""Statistics and parking rates of one site: the 3-month window and the save command.
+
+The save is one transaction: scope check, every edit validated (all problems reported at
+once), lock rules, optimistic version checks, derived values recomputed here (never trusted
+from the browser), audit rows. A conflict refuses the whole save; the refused attempt is
+audited in a transaction of its own so both attempts are accounted for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dashboard.data import statistics_repo as repo
+from dashboard.data.db import Database
+from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
+from dashboard.domain import statistics as st
+from dashboard.domain.periods import add_months, days_in_month
+from dashboard.services import audit
+from dashboard.services.scope import Principal, require_edit, require_view
+
+WINDOW_MONTHS = 3
+FORWARD_LIMIT_DAYS = 366  # input up to a year ahead (DOMAIN.md §3.6)
+INPUT_FIELDS = st.ROOM_INPUTS + st.COUNT_INPUTS + st.RATIO_INPUTS
+
+
+@dataclass(frozen=True)
+class StatisticEdit:
+    """One edited cell: ``version`` is the forecast row's version the person saw (0 = none).
+
+    Values are in storage units: ratios and occupancy as fractions (the grid converts the
+    percentages people type)."""
+
+    day: dt.date
+    field: str
+    value: object
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class RateEdit:
+    year: int
+    month: int
+    category: str
+    value: object
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused cell: ``key`` is the day (ISO) or 'YYYY-MM/category' for rates."""
+
+    key: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    field: str
+    yours: object
+    theirs: object
+    by: str | None
+
+
+@dataclass
+class SaveResult:
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    saved_cells: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.conflicts
+
+
+class _ConflictDetected(Exception):
+    pass
+
+
+def window_months(start_year: int, start_month: int) -> list[tuple[int, int]]:
+    return [add_months(start_year, start_month, i) for i in range(WINDOW_MONTHS)]
+
+
+def is_day_editable(day: dt.date, today: dt.date) -> bool:
+    """Decision D2: days before today are read-only; today and later editable (a year ahead)."""
+    return today <= day <= today + dt.timedelta(days=FORWARD_LIMIT_DAYS)
+
+
+def is_rate_month_editable(year: int, month: int, today: dt.date) -> bool:
+    """Past years and months before the current month are read-only."""
+    return (year, month) >= (today.year, today.month) and year <= today.year + 1
+
+
+def budget_day(budget_months: dict, day: dt.date, total_rooms: int) -> dict:
+    month = budget_months.get((day.year, day.month))
+    # The budget month holds counts, rooms and revenue; ratios follow from them.
+    values = {c: getattr(month, c, 0.0) for c in repo.STAT_COLUMNS} if month else {}
+    return st.spread_budget_month(values, days_in_month(day.year, day.month), total_rooms)
+
+
+@dataclass
+class StatisticsWindow:
+    site_id: int
+    site_number: str
+    site_name: str
+    total_rooms: int
+    months: list[tuple[int, int]]
+    days: pd.DataFrame  # one row per day: budget_*, forecast_*, actual_*, prior_*, version...
+    rates: pd.DataFrame  # repo.rates frame for the window's years
+
+
+def load_window(
+    session: Session, principal: Principal, site_id: int, start: tuple[int, int], today: dt.date
+) -> StatisticsWindow:
+    """Everything the statistics page shows for a site and 3 months from ``start``."""
+    require_view(session, principal, site_id, today)
+    site = repo.site(session, site_id)
+    months = window_months(*start)
+    first = dt.date(*months[0], 1)
+    last = dt.date(*months[-1], days_in_month(*months[-1]))
+    budget = repo.budget_months(session, site_id, months)
+    forecast = repo.statistic_days(session, site_id, "forecast", first, last).set_index("day")
+    actual = repo.statistic_days(session, site_id, "actual", first, last).set_index("day")
+    prior = repo.statistic_days(
+        session, site_id, "actual", first - st.PRIOR_YEAR_OFFSET, last - st.PRIOR_YEAR_OFFSET
+    ).set_index("day")
+    years = sorted({y for y, _ in months})
+    rate_frame = repo.rates(session, site_id, years, ("budget", "forecast", "actual"))
+
+    rows = []
+    for day in pd.date_range(first, last).date:
+        row = {"day": day, "editable": is_day_editable(day, today)}
+        b = budget_day(budget, day, site.total_rooms)
+        row.update({f"budget_{k}": v for k, v in b.items()})
+        if day in forecast.index:
+            saved = forecast.loc[day]
+            row.update({f"forecast_{c}": float(saved[c]) for c in repo.STAT_COLUMNS})
+            row["version"] = int(saved["version"])
+            row["updated_by"] = saved["updated_by"]
+        else:
+            row.update({f"forecast_{c}": b.get(c, 0.0) for c in repo.STAT_COLUMNS})
+            row["version"] = 0
+            row["updated_by"] = None
+        if day in actual.index:
+            row.update({f"actual_{c}": float(actual.loc[day][c]) for c in repo.STAT_COLUMNS})
+        prior_day = day - st.PRIOR_YEAR_OFFSET
+        if prior_day in prior.index:
+            row.update({f"prior_{c}": float(prior.loc[prior_day][c]) for c in repo.STAT_COLUMNS})
+        rows.append(row)
+    return StatisticsWindow(
+        site.id,
+        site.site_number,
+        site.name,
+        site.total_rooms,
+        months,
+        pd.DataFrame(rows),
+        rate_frame,
+    )
+
+
+def _validate(
+    stat_edits: list[StatisticEdit],
+    rate_edits: list[RateEdit],
+    total_rooms: int,
+    today: dt.date,
+) -> tuple[list[Problem], dict, dict]:
+    problems: list[Problem] = []
+    stats: dict[dt.date, dict[str, tuple[float, int]]] = {}
+    rates: dict[tuple[int, int, str], tuple[float, int]] = {}
+    for edit in stat_edits:
+        key = edit.day.isoformat()
+        value = st.parse_number(edit.value)
+        message = st.validate_statistic(edit.field, value, total_rooms)
+        if message is None and not is_day_editable(edit.day, today):
+            message = (
+                "Days before today are read-only."
+                if edit.day < today
+                else "Forecasts reach one year ahead."
+            )
+        if message:
+            problems.append(Problem(key, edit.field, message))
+        else:
+            stats.setdefault(edit.day, {})[edit.field] = (value, int(edit.version))
+    for edit in rate_edits:
+        key = f"{edit.year}-{edit.month:02d}/{edit.category}"
+        value = st.parse_number(edit.value)
+        message = (
+            "Unknown rate category."
+            if edit.category not in RATE_CATEGORIES
+            else st.validate_rate(value)
+        )
+        if message is None and not is_rate_month_editable(edit.year, edit.month, today):
+            message = "Months before the current month are read-only."
+        if message:
+            problems.append(Problem(key, edit.category, message))
+        else:
+            rates[(edit.year, edit.month, edit.category)] = (round(value, 2), int(edit.version))
+    return problems, stats, rates
+
+
+def save_forecast_inputs(
+    db: Database,
+    principal: Principal,
+    site_id: int,
+    stat_edits: list[StatisticEdit],
+    rate_edits: list[RateEdit],
+    today: dt.date,
+    room_input: str = "occupancy",
+) -> SaveResult:
+    """Save edited statistics and rates of a site in one transaction (see module doc)."""
+    result = SaveResult()
+    attempted: list[Conflict] = []
+    try:
+        with db.write() as session:
+            require_edit(session, principal, site_id, today)
+            site = repo.site(session, site_id)
+            problems, stats, rates = _validate(stat_edits, rate_edits, site.total_rooms, today)
+            if problems:
+                result.problems = problems
+                return result
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            result.saved_cells += _save_rates(session, principal, site_id, rates, now, attempted)
+            _reprice_saved_days(session, site, {(y, m) for y, m, _ in rates})
+            result.saved_cells += _save_days(
+                session, principal, site, stats, room_input, now, attempted
+            )
+            if attempted:
+                raise _ConflictDetected
+    except _ConflictDetected:
+        result.conflicts = attempted
+        result.saved_cells = 0
+    except IntegrityError:
+        # Another person saved the same new row between our read and our insert.
+        result.conflicts = attempted or [
+            Conflict("", "", None, None, "another person (saved at the same moment)")
+        ]
+        result.saved_cells = 0
+    if result.conflicts:
+        with db.write() as session:
+            for conflict in result.conflicts:
+                audit.record(
+                    session,
+                    user_id=principal.user_id,
+                    site_id=site_id,
+                    action="save_refused",
+                    entity="forecast_input",
+                    record_key=conflict.key,
+                    field=conflict.field,
+                    old_value=conflict.theirs,
+                    new_value=conflict.yours,
+                    reason=f"conflict: saved meanwhile by {conflict.by or 'another person'}",
+                )
+    return result
+
+
+def _save_rates(session, principal, site_id, rates, now, conflicts) -> int:
+    if not rates:
+        return 0
+    years = sorted({y for y, _, _ in rates})
+    current = repo.rates(session, site_id, years, ("forecast",))
+    saved = {(r.year, r.month, r.category): r for r in current.itertuples()}
+    count = 0
+    for (year, month, category), (value, version) in rates.items():
+        key = f"{year}-{month:02d}/{category}"
+        row = saved.get((year, month, category))
+        if row is None:
+            if version != 0:
+                conflicts.append(Conflict(key, category, value, None, None))
+                continue
+            session.add(
+                ParkingRateMonth(
+                    site_id=site_id,
+                    year=year,
+                    month=month,
+                    category=category,
+                    kind="forecast",
+                    rate=value,
+                    version=1,
+                    updated_at=now,
+                    updated_by_id=principal.user_id,
+                )
+            )
+            old = None
+        else:
+            if int(row.version) != version:
+                conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
+                continue
+            done = session.execute(
+                update(ParkingRateMonth)
+                .where(ParkingRateMonth.id == row.id, ParkingRateMonth.version == version)
+                .values(
+                    rate=value, version=version + 1, updated_at=now, updated_by_id=principal.user_id
+                )
+            )
+            if done.rowcount != 1:
+                conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
+                continue
+            old = float(row.rate)
+        audit.record(
+            session,
+            user_id=principal.user_id,
+            site_id=site_id,
+            action="update",
+            entity="parking_rate",
+            record_key=key,
+            field=category,
+            old_value=old,
+            new_value=value,
+        )
+        count += 1
+    session.flush()
+    return count
+
+
+def _save_days(session, principal, site, stats, room_input, now, conflicts) -> int:
+    if not stats:
+        return 0
+    days = sorted(stats)
+    saved = repo.forecast_rows_for_update(session, site.id, days)
+    months = sorted({(d.year, d.month) for d in days})
+    budget = repo.budget_months(session, site.id, months)
+    rate_frame = repo.rates(
+        session, site.id, sorted({y for y, _ in months}), ("budget", "forecast")
+    )
+    count = 0
+    for day in days:
+        edits = stats[day]
+        versions = {version for _, version in edits.values()}
+        row = saved.get(day)
+        current_version = row.version if row else 0
+        if versions != {current_version}:
+            by = _display_name(session, row.updated_by_id) if row else None
+            for name, (value, _) in edits.items():
+                theirs = getattr(row, name) if row else None
+                conflicts.append(Conflict(day.isoformat(), name, value, theirs, by))
+            continue
+        base = (
+            {c: getattr(row, c) for c in repo.STAT_COLUMNS}
+            if row
+            else budget_day(budget, day, site.total_rooms)
+        )
+        inputs = {f: base.get(f, 0.0) for f in INPUT_FIELDS}
+        for name, (value, _) in edits.items():
+            inputs[name] = value
+        mode = "occupied_rooms" if "occupied_rooms" in edits else room_input
+        if "occupancy" in edits:
+            mode = "occupancy"
+        derived = st.derive_day(
+            inputs, site.total_rooms, repo.month_rates(rate_frame, day.year, day.month), mode
+        )
+        values = {c: float(derived[c]) for c in repo.STAT_COLUMNS}
+        if row is None:
+            session.add(
+                SiteStatisticDay(
+                    site_id=site.id,
+                    day=day,
+                    kind="forecast",
+                    version=1,
+                    updated_at=now,
+                    updated_by_id=principal.user_id,
+                    **values,
+                )
+            )
+        else:
+            done = session.execute(
+                update(SiteStatisticDay)
+                .where(SiteStatisticDay.id == row.id, SiteStatisticDay.version == row.version)
+                .values(
+                    version=row.version + 1,
+                    updated_at=now,
+                    updated_by_id=principal.user_id,
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                for name, (value, _) in edits.items():
+                    conflicts.append(Conflict(day.isoformat(), name, value, None, None))
+                continue
+        for name in INPUT_FIELDS + st.DERIVED_FIELDS:
+            old = base.get(name, 0.0)
+            new = values[name]
+            if name in edits or abs((old or 0.0) - new) > 1e-9:
+                audit.record(
+                    session,
+                    user_id=principal.user_id,
+                    site_id=site.id,
+                    action="update" if row else "insert",
+                    entity="statistic_day",
+                    record_key=day.isoformat(),
+                    field=name,
+                    old_value=old,
+                    new_value=new,
+                )
+        count += len(edits)
+    session.flush()
+    return count
+
+
+def _reprice_saved_days(session, site, months: set[tuple[int, int]]) -> None:
+    """External revenue of saved forecast days follows their month's (new) rates. A derived
+    value, so the row's version stays: nobody's edit is overtaken by a repricing."""
+    for year, month in sorted(months):
+        first = dt.date(year, month, 1)
+        last = dt.date(year, month, days_in_month(year, month))
+        month_rates = repo.month_rates(
+            repo.rates(session, site.id, [year], ("budget", "forecast")), year, month
+        )
+        saved = repo.statistic_days(session, site.id, "forecast", first, last)
+        for row in saved.itertuples():
+            revenue = round(float(st.external_revenue(row._asdict(), month_rates)), 2)
+            if abs(revenue - float(row.external_revenue)) > 0.004:
+                session.execute(
+                    update(SiteStatisticDay)
+                    .where(SiteStatisticDay.id == row.id)
+                    .values(external_revenue=revenue)
+                    .execution_options(synchronize_session=False)
+                )
+
+
+def _display_name(session, user_id) -> str | None:
+    from dashboard.data.models import User
+
+    return session.get(User, user_id).display_name if user_id else None
