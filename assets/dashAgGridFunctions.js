@@ -17,3 +17,20 @@ dagfuncs.formatPercent = function (value) {
   if (value === null || value === undefined || value === "" || isNaN(value)) { return "n/a"; }
   return (Number(value) * 100).toFixed(1) + "%";
 };
+
+// Statistics grid: counts with separators (2 decimals at most), ratios as percentages.
+dagfuncs.formatStat = function (value, isPercent) {
+  if (value === null || value === undefined || value === "") { return ""; }
+  var number = Number(value);
+  if (isNaN(number)) { return String(value); }
+  if (isPercent) { return number.toFixed(1) + "%"; }
+  return number.toLocaleString("en-US", { maximumFractionDigits: 2 });
+};
+
+// A forecast cell whose value differs from the day's budget (blue, CONVENTIONS.md §6).
+dagfuncs.isModifiedFromBudget = function (params) {
+  if (!params.data || params.data.shows_actual) { return false; }
+  var budget = params.data["budget_" + params.colDef.field];
+  if (budget === undefined || budget === null || params.value === null) { return false; }
+  return Math.abs(Number(params.value) - Number(budget)) > 0.005;
+};

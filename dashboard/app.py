@@ -93,11 +93,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     from dashboard.callbacks import home as home_callbacks
     from dashboard.callbacks import shell as shell_callbacks
+    from dashboard.callbacks import workspace as workspace_callbacks
     from dashboard.components.shell import app_shell
 
     app.layout = app_shell
     shell_callbacks.register(app)
     home_callbacks.register(app)
+    workspace_callbacks.register(app)
     return app
 
 

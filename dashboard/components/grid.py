@@ -52,7 +52,9 @@ def data_grid(
         "domLayout": "autoHeight" if height is None else "normal",
     }
     if row_id_field:
-        extra.setdefault("getRowId", f"String(params.data.{row_id_field})")
+        # Row ids must be strings; the grid's expression evaluator has no String().
+        rows = [{**row, "row_id": str(row[row_id_field])} for row in rows]
+        extra.setdefault("getRowId", "params.data.row_id")
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,

@@ -11,6 +11,7 @@ from dashboard.context import current_principal
 # (label, path, roles that see it); pages of later features add their entries here.
 NAVIGATION = (
     ("Home", "/", {"account_manager", "district_manager", "regional_vp", "executive", "admin"}),
+    ("Workspace", "/workspace", {"account_manager", "district_manager", "regional_vp"}),
 )
 
 

@@ -164,6 +164,8 @@ def validate_statistic(field: str, value, total_rooms: int) -> str | None:
         if total_rooms == 0 and value > 0:
             return f"{label}: this site has no rooms."
     elif field == "occupied_rooms":
+        if total_rooms == 0 and value > 0:
+            return f"{label}: this site has no rooms."
         if value > total_rooms:
             return f"Occupied rooms cannot exceed the site's {total_rooms:,} rooms."
         if value != int(value):
@@ -279,7 +281,8 @@ def propose_from_history(prior_year_day: dict, trend: float, total_rooms: int) -
     proposal = {}
     for f in COUNT_INPUTS:
         value = prior_year_day.get(f, 0.0) * trend
-        proposal[f] = round(value, 4) if f.endswith("monthly") else float(round(value))
+        # Whole vehicles round half up, as occupied rooms do.
+        proposal[f] = round(value, 4) if f.endswith("monthly") else float(np.floor(value + 0.5))
     proposal["occupancy"] = min(1.0, prior_year_day.get("occupancy", 0.0) * trend)
     if total_rooms > 0:
         proposal["occupied_rooms"] = float(

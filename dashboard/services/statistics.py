@@ -429,3 +429,20 @@ def _display_name(session, user_id) -> str | None:
     from dashboard.data.models import User
 
     return session.get(User, user_id).display_name if user_id else None
+
+
+def window_payload(window: StatisticsWindow) -> dict:
+    """The window as JSON-ready data for the browser's store (fractions, ISO days)."""
+    days = window.days.copy()
+    days["day"] = days["day"].map(lambda d: d.isoformat())
+    keep = [c for c in days.columns if c != "updated_by"]
+    records = days[keep].astype(object).where(days[keep].notna(), None).to_dict("records")
+    return {
+        "site_id": window.site_id,
+        "site_number": window.site_number,
+        "site_name": window.site_name,
+        "total_rooms": window.total_rooms,
+        "months": [list(m) for m in window.months],
+        "days": records,
+        "rates": {f"{y}-{m:02d}": repo.month_rates(window.rates, y, m) for y, m in window.months},
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
@@ -46,3 +48,15 @@ def browser(dash_duo, app):
     dash_duo.start_server(app, navigate=False)
     dash_duo._url = dash_duo.server.url
     return BrowserSession(dash_duo)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of a failed browser test for the person debugging it."""
+    outcome = yield
+    report = outcome.get_result()
+    duo = item.funcargs.get("dash_duo")
+    if report.failed and duo is not None and call.when == "call":
+        # The test already failed: keep its own error even if the screenshot fails.
+        with contextlib.suppress(Exception):
+            duo.driver.save_screenshot(f"/tmp/failed-{item.name}.png")

@@ -1,0 +1,470 @@
+"""Workspace callbacks: load a site's window, keep unsaved edits, page, paste, save.
+
+Unsaved edits live in the browser (``ws-edits``: "YYYY-MM-DD|field" -> value in storage
+units) until Save; every value is validated by the domain rules when entered and again by
+the save service, which also checks scope, locks and versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.callbacks.home import parse_month
+from dashboard.components import statistics_grid as grid
+from dashboard.components.formatting import money, percent
+from dashboard.context import current_principal, get_db, today
+from dashboard.domain import statistics as st
+from dashboard.services import home, statistics
+from dashboard.services.scope import ScopeError
+
+EDITING_ROLES = ("account_manager", "district_manager", "regional_vp")
+HISTORY_LIMIT = 50
+
+
+def _alert(message, color="red", title=None, alert_id="ws-alert"):
+    return dmc.Alert(message, color=color, title=title, id=alert_id, withCloseButton=True)
+
+
+def _site_payload(site_id: int, start: str):
+    principal = current_principal()
+    if principal is None:
+        raise PreventUpdate
+    with get_db().read() as session:
+        window = statistics.load_window(session, principal, site_id, parse_month(start), today())
+    return statistics.window_payload(window)
+
+
+def apply_cell(edits: dict, payload: dict, day: str, field: str, raw, from_display: bool):
+    """New edits with one cell set, or (None, message) when the value is refused."""
+    day_row = next((d for d in payload["days"] if d["day"] == day), None)
+    if day_row is None or not day_row["editable"]:
+        return None, f"{day}: days before today are read-only."
+    value = st.parse_number(raw)
+    if value is not None and from_display:
+        value = grid.from_display(field, value)
+    message = st.validate_statistic(field, value, payload["total_rooms"])
+    if message:
+        label = grid.day_label(dt.date.fromisoformat(day))
+        return None, f"{label} · {message}"
+    updated = dict(edits)
+    forecast = day_row.get(f"forecast_{field}")
+    key = f"{day}|{field}"
+    if forecast is not None and abs(forecast - value) < 1e-9:
+        updated.pop(key, None)  # typed back to the saved value: no longer an edit
+    else:
+        updated[key] = value
+    # Occupancy and occupied rooms are two views of one input: keep only the last one typed.
+    if field in st.ROOM_INPUTS:
+        other = "occupied_rooms" if field == "occupancy" else "occupancy"
+        updated.pop(f"{day}|{other}", None)
+    return updated, None
+
+
+def _push_history(history: dict, edits: dict) -> dict:
+    return {"undo": (history.get("undo", []) + [edits])[-HISTORY_LIMIT:], "redo": []}
+
+
+def register(app: Dash) -> None:
+    @app.callback(
+        Output("ws-site", "data"),
+        Output("ws-site", "value"),
+        Input("ws-requested-site", "data"),
+    )
+    def site_options(requested):
+        principal = current_principal()
+        if principal is None:
+            raise PreventUpdate
+        with get_db().read() as session:
+            sites = home.site_budget_summary(
+                session, principal, today().year, today().month, today()
+            )
+        options = [
+            {"value": str(r.site_id), "label": f"{r.site_number} · {r.name}"}
+            for r in sites.itertuples()
+        ]
+        values = {o["value"] for o in options}
+        chosen = requested if requested in values else (options[0]["value"] if options else None)
+        return options, chosen
+
+    @app.callback(
+        Output("ws-window", "data"),
+        Output("ws-edits", "data"),
+        Output("ws-history", "data"),
+        Output("ws-page", "data"),
+        Output("ws-message", "children"),
+        Input("ws-site", "value"),
+        Input("ws-start", "value"),
+    )
+    def load(site_value, start):
+        if not site_value:
+            return (
+                None,
+                {},
+                {"undo": [], "redo": []},
+                0,
+                _alert("No site is assigned to you.", "yellow"),
+            )
+        try:
+            payload = _site_payload(int(site_value), start)
+        except (ScopeError, ValueError):
+            return None, {}, {"undo": [], "redo": []}, 0, _alert("This site is not in your scope.")
+        return payload, {}, {"undo": [], "redo": []}, 0, None
+
+    @app.callback(
+        Output("ws-page", "data", allow_duplicate=True),
+        Input("stats-prev", "n_clicks"),
+        Input("stats-next", "n_clicks"),
+        State("ws-page", "data"),
+        prevent_initial_call=True,
+    )
+    def turn_page(_prev, _next, page):
+        step = -1 if ctx.triggered_id == "stats-prev" else 1
+        return min(max((page or 0) + step, 0), statistics.WINDOW_MONTHS - 1)
+
+    @app.callback(
+        Output("stats-grid", "rowData"),
+        Output("stats-grid", "columnDefs"),
+        Output("stats-page-label", "children"),
+        Output("stats-showing", "children"),
+        Output("stats-prev", "disabled"),
+        Output("stats-next", "disabled"),
+        Output("stats-summary", "children"),
+        Output("stats-view-banner", "children"),
+        Output("ws-dirty", "children"),
+        Input("ws-window", "data"),
+        Input("ws-edits", "data"),
+        Input("ws-page", "data"),
+        Input("ws-view", "value"),
+        Input("ws-room-input", "value"),
+    )
+    def render(payload, edits, page, view, room_input):
+        if not payload:
+            return [], [], "", "", True, True, None, None, ""
+        edits = edits or {}
+        page = page or 0
+        months = payload["months"]
+        daily = view == "daily"
+        if view == "monthly":
+            rows = grid.bucket_rows(payload, edits, None, room_input, "monthly")
+        elif view == "weekly":
+            rows = grid.bucket_rows(payload, edits, page, room_input, "weekly")
+        else:
+            rows = grid.page_rows(payload, edits, page, room_input)
+        total_days = len(payload["days"])
+        offset = sum(
+            1
+            for d in payload["days"]
+            if (int(d["day"][:4]), int(d["day"][5:7])) < tuple(months[page])
+        )
+        month_days = sum(
+            1
+            for d in payload["days"]
+            if (int(d["day"][:4]), int(d["day"][5:7])) == tuple(months[page])
+        )
+        showing = (
+            f"Showing {offset + 1}–{offset + month_days} of {total_days} days"
+            if view != "monthly"
+            else f"Showing all {total_days} days by month"
+        )
+        banner = (
+            None
+            if daily
+            else dmc.Alert(
+                "Weekly and monthly views are read-only roll-ups: editing is only possible in the "
+                "Daily view.",
+                color="blue",
+                id="stats-readonly-banner",
+            )
+        )
+        single_page = view == "monthly"
+        dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
+        return (
+            rows,
+            grid.column_defs(payload["total_rooms"], room_input, daily),
+            "Page 1 of 1" if single_page else f"Page {page + 1} of {len(months)}",
+            showing,
+            single_page or page == 0,
+            single_page or page >= len(months) - 1,
+            _summary_strip(
+                grid.month_summary(payload, edits, room_input), payload["total_rooms"] > 0
+            ),
+            banner,
+            dirty,
+        )
+
+    @app.callback(
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Output("ws-message", "children", allow_duplicate=True),
+        Input("stats-grid", "cellValueChanged"),
+        State("ws-edits", "data"),
+        State("ws-history", "data"),
+        State("ws-window", "data"),
+        prevent_initial_call=True,
+    )
+    def cell_changed(changes, edits, history, payload):
+        if not changes or not payload or current_principal() is None:
+            raise PreventUpdate
+        updated, problems = dict(edits or {}), []
+        for change in changes:
+            result, problem = apply_cell(
+                updated,
+                payload,
+                change["rowId"],
+                change["colId"],
+                change.get("value"),
+                from_display=True,
+            )
+            if problem:
+                problems.append(problem)
+            else:
+                updated = result
+        message = (
+            _alert(
+                html.Ul([html.Li(p) for p in problems]),
+                title="Not accepted",
+                alert_id="stats-refused",
+            )
+            if problems
+            else None
+        )
+        # Returning the edits even when unchanged re-renders the grid: a refused cell reverts.
+        return updated, _push_history(history or {}, edits or {}), message
+
+    @app.callback(
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Output("ws-message", "children", allow_duplicate=True),
+        Input("stats-paste", "data"),
+        State("ws-edits", "data"),
+        State("ws-history", "data"),
+        State("ws-window", "data"),
+        State("ws-view", "value"),
+        prevent_initial_call=True,
+    )
+    def paste_block(paste, edits, history, payload, view):
+        if not paste or not payload or view != "daily" or current_principal() is None:
+            raise PreventUpdate
+        columns, days = paste["columns"], paste["days"]
+        if paste["column"] not in columns or paste["day"] not in days:
+            raise PreventUpdate
+        col0, row0 = columns.index(paste["column"]), days.index(paste["day"])
+        updated, problems, accepted = dict(edits or {}), [], 0
+        lines = [line for line in paste["text"].replace("\r", "").split("\n") if line != ""]
+        for r, line in enumerate(lines):
+            for c, raw in enumerate(line.split("\t")):
+                if row0 + r >= len(days) or col0 + c >= len(columns):
+                    problems.append("Part of the pasted block falls outside the grid.")
+                    continue
+                field = columns[col0 + c]
+                if field not in statistics.INPUT_FIELDS:
+                    problems.append(
+                        f"{grid.SHORT_LABELS.get(field, field)} is calculated and "
+                        "cannot be pasted into."
+                    )
+                    continue
+                result, problem = apply_cell(
+                    updated, payload, days[row0 + r], field, raw, from_display=True
+                )
+                if problem:
+                    problems.append(problem)
+                else:
+                    updated, accepted = result, accepted + 1
+        unique = list(dict.fromkeys(problems))
+        message = (
+            _alert(
+                html.Ul([html.Li(p) for p in unique]),
+                title=f"Pasted {accepted} cell(s); some were not accepted",
+                alert_id="stats-refused",
+            )
+            if unique
+            else _alert(f"Pasted {accepted} cell(s).", "green", alert_id="stats-pasted")
+        )
+        return updated, _push_history(history or {}, edits or {}), message
+
+    @app.callback(
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Input("stats-undo", "n_clicks"),
+        Input("stats-redo", "n_clicks"),
+        State("ws-edits", "data"),
+        State("ws-history", "data"),
+        prevent_initial_call=True,
+    )
+    def undo_redo(_undo, _redo, edits, history):
+        history = history or {"undo": [], "redo": []}
+        source, target = ("undo", "redo") if ctx.triggered_id == "stats-undo" else ("redo", "undo")
+        if not history.get(source):
+            raise PreventUpdate
+        restored = history[source][-1]
+        return restored, {
+            source: history[source][:-1],
+            target: (history.get(target, []) + [edits or {}])[-HISTORY_LIMIT:],
+        }
+
+    @app.callback(
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Output("ws-message", "children", allow_duplicate=True),
+        Input("stats-fill-down", "n_clicks"),
+        State("stats-grid", "cellClicked"),
+        State("ws-edits", "data"),
+        State("ws-history", "data"),
+        State("ws-window", "data"),
+        State("ws-room-input", "value"),
+        prevent_initial_call=True,
+    )
+    def fill_down(_clicks, clicked, edits, history, payload, room_input):
+        if not payload or not clicked or clicked.get("colId") not in statistics.INPUT_FIELDS:
+            return (
+                no_update,
+                no_update,
+                _alert("Click a cell of an input column first, then Fill down.", "yellow"),
+            )
+        field, start = clicked["colId"], clicked["rowId"]
+        day_row = next(d for d in payload["days"] if d["day"] == start)
+        month = start[:7]
+        rates = payload["rates"][month]
+        values, _ = grid.current_values(
+            day_row, edits or {}, payload["total_rooms"], rates, room_input
+        )
+        value = values[field]
+        updated = dict(edits or {})
+        filled = 0
+        for day in payload["days"]:
+            if day["day"] > start and day["day"].startswith(month) and day["editable"]:
+                updated, problem = apply_cell(
+                    updated, payload, day["day"], field, value, from_display=False
+                )
+                filled += problem is None
+        label = grid.SHORT_LABELS[field]
+        return (
+            updated,
+            _push_history(history or {}, edits or {}),
+            _alert(
+                f"Filled {label} into {filled} later day(s) of the month; not saved yet.",
+                "blue",
+                alert_id="stats-filled",
+            ),
+        )
+
+    @app.callback(
+        Output("ws-window", "data", allow_duplicate=True),
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Output("ws-message", "children", allow_duplicate=True),
+        Input("ws-save", "n_clicks"),
+        State("ws-edits", "data"),
+        State("ws-window", "data"),
+        State("ws-room-input", "value"),
+        State("ws-start", "value"),
+        prevent_initial_call=True,
+        running=[(Output("ws-save", "loading"), True, False)],
+    )
+    def save(_clicks, edits, payload, room_input, start):
+        principal = current_principal()
+        if principal is None:
+            raise PreventUpdate
+        if not payload:
+            return no_update, no_update, no_update, _alert("Pick a site first.", "yellow")
+        if not edits:
+            return no_update, no_update, no_update, _alert("Nothing to save.", "gray")
+        versions = {d["day"]: d["version"] for d in payload["days"]}
+        stat_edits = []
+        for key, value in edits.items():
+            day, field = key.split("|")
+            stat_edits.append(
+                statistics.StatisticEdit(
+                    dt.date.fromisoformat(day), field, value, int(versions.get(day, 0))
+                )
+            )
+        try:
+            result = statistics.save_forecast_inputs(
+                get_db(), principal, payload["site_id"], stat_edits, [], today(), room_input
+            )
+        except ScopeError as refused:
+            return no_update, no_update, no_update, _alert(str(refused))
+        if result.problems:
+            return (
+                no_update,
+                no_update,
+                no_update,
+                _alert(
+                    html.Ul([html.Li(f"{p.key} · {p.message}") for p in result.problems]),
+                    title="Nothing was saved",
+                    alert_id="ws-save-refused",
+                ),
+            )
+        if result.conflicts:
+            items = [
+                html.Li(
+                    f"{c.key} · {st.FIELD_LABELS.get(c.field, c.field)}: saved meanwhile by "
+                    f"{c.by or 'another person'} (their value {c.theirs}, yours {c.yours})"
+                )
+                for c in result.conflicts
+            ]
+            return (
+                no_update,
+                no_update,
+                no_update,
+                _alert(
+                    [
+                        dmc.Text(
+                            "Someone saved these cells after you opened them. Nothing was "
+                            "saved; your edits are kept. Reload to see their values, then "
+                            "re-apply yours.",
+                            size="sm",
+                        ),
+                        html.Ul(items),
+                    ],
+                    title="Save conflict",
+                    alert_id="ws-save-conflict",
+                ),
+            )
+        payload = _site_payload(payload["site_id"], start)
+        return (
+            payload,
+            {},
+            {"undo": [], "redo": []},
+            _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved"),
+        )
+
+    app.clientside_callback(
+        """function (edits) {
+            window.dashboardUnsavedEdits = edits ? Object.keys(edits).length : 0;
+            return window.dash_clientside.no_update;
+        }""",
+        Output("ws-edits", "id"),
+        Input("ws-edits", "data"),
+    )
+
+
+def _summary_strip(summary: list[dict], has_rooms: bool):
+    cards = []
+    for month in summary:
+        lines = [
+            dmc.Text(month["label"], fw=700, size="sm"),
+            dmc.Text(
+                f"Vehicles {month['vehicles']:,.0f} vs budget {month['budget_vehicles']:,.0f}",
+                size="sm",
+            ),
+            dmc.Text(
+                f"External revenue {money(month['external_revenue'])} vs budget "
+                f"{money(month['budget_external_revenue'])}",
+                size="sm",
+            ),
+        ]
+        if has_rooms:
+            lines.append(
+                dmc.Text(
+                    f"Occupancy {percent(month['occupancy'])} vs budget "
+                    f"{percent(month['budget_occupancy'])}",
+                    size="sm",
+                )
+            )
+        cards.append(dmc.Paper(lines, withBorder=True, p="xs", radius="sm"))
+    return dmc.SimpleGrid(cards, cols={"base": 1, "sm": 3}, spacing="xs")

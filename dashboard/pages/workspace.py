@@ -1,0 +1,138 @@
+"""Site workspace: statistics and rates of one site (layout only)."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from dashboard.components.controls import month_options
+from dashboard.context import today
+
+dash.register_page(
+    __name__, path="/workspace", name="Workspace", title="Workspace · Site Forecasting"
+)
+
+
+def _pager():
+    return dmc.Group(
+        [
+            dmc.Button("◀ Previous", id="stats-prev", variant="default", size="xs"),
+            dmc.Text(id="stats-page-label", size="sm", fw=600),
+            dmc.Button("Next ▶", id="stats-next", variant="default", size="xs"),
+            dmc.Text(id="stats-showing", size="sm", c="dimmed"),
+        ],
+        gap="xs",
+    )
+
+
+def _toolbar():
+    return dmc.Group(
+        [
+            dmc.Button("Undo", id="stats-undo", variant="default", size="xs"),
+            dmc.Button("Redo", id="stats-redo", variant="default", size="xs"),
+            dmc.Button(
+                "Fill down to month end", id="stats-fill-down", variant="default", size="xs"
+            ),
+            dmc.Button("Save", id="ws-save", size="xs"),
+            dmc.Text(id="ws-dirty", size="sm", c="orange"),
+        ],
+        gap="xs",
+    )
+
+
+def layout(site: str | None = None, start: str | None = None, **_query):
+    now = today()
+    return html.Div(
+        [
+            dcc.Store(id="ws-window"),
+            dcc.Store(id="ws-edits", data={}),
+            dcc.Store(id="ws-history", data={"undo": [], "redo": []}),
+            dcc.Store(id="ws-page", data=0),
+            dcc.Store(id="stats-paste"),
+            dcc.Store(id="ws-requested-site", data=site),
+            dmc.Group(
+                [
+                    dmc.Select(
+                        id="ws-site",
+                        label="Site",
+                        searchable=True,
+                        allowDeselect=False,
+                        w=320,
+                        nothingFoundMessage="No permitted site matches",
+                    ),
+                    dmc.Select(
+                        id="ws-start",
+                        label="Starting month",
+                        data=month_options(now),
+                        value=start or f"{now.year}-{now.month:02d}",
+                        allowDeselect=False,
+                        searchable=True,
+                        w=190,
+                    ),
+                    dmc.SegmentedControl(
+                        id="ws-room-input",
+                        data=[
+                            {"value": "occupancy", "label": "Percentage"},
+                            {"value": "occupied_rooms", "label": "Rooms"},
+                        ],
+                        value="occupancy",
+                    ),
+                    dmc.SegmentedControl(
+                        id="ws-view",
+                        data=[
+                            {"value": "daily", "label": "Daily"},
+                            {"value": "weekly", "label": "Weekly"},
+                            {"value": "monthly", "label": "Monthly"},
+                        ],
+                        value="daily",
+                    ),
+                ],
+                align="flex-end",
+                mb="sm",
+            ),
+            dmc.Text(
+                "Days before today are read-only and show actuals where loaded; today and later "
+                "are editable. Blue cells differ from budget. Paste a block copied from a "
+                "spreadsheet at the focused cell with Ctrl+V.",
+                size="xs",
+                c="dimmed",
+                mb="xs",
+                id="stats-rule",
+            ),
+            html.Div(id="stats-summary", className="stats-summary"),
+            html.Div(
+                [
+                    dmc.Group([_pager(), _toolbar()], justify="space-between", py="xs"),
+                    html.Div(id="ws-message", role="status", **{"aria-live": "polite"}),
+                    html.Div(id="stats-view-banner"),
+                ],
+                className="ws-sticky-bar",  # stays in view while the month's rows scroll
+            ),
+            dag.AgGrid(
+                id="stats-grid",
+                rowData=[],
+                columnDefs=[],
+                getRowId="params.data.row_id",
+                defaultColDef={
+                    "resizable": True,
+                    "sortable": False,
+                    "suppressMovable": True,
+                    "singleClickEdit": False,
+                },
+                columnSize="responsiveSizeToFit",
+                dashGridOptions={
+                    "enterNavigatesVertically": True,
+                    "enterNavigatesVerticallyAfterEdit": True,
+                    "stopEditingWhenCellsLoseFocus": True,
+                    "ensureDomOrder": True,
+                    "rowClassRules": {"row-weekend": "params.data.weekend === true"},
+                    # One month per page: at most 31 rows, all rendered, no inner scrolling.
+                    "domLayout": "autoHeight",
+                },
+                className="ag-theme-quartz stats-grid",
+                style={"width": "100%"},
+            ),
+        ]
+    )

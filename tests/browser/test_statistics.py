@@ -1,0 +1,141 @@
+"""The statistics grid as an account manager's district manager uses it, in real Chromium."""
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+FUTURE = "2026-11-25"
+LATER = "2026-11-26"
+PAST = "2026-11-20"
+
+
+def _hotel_and_manager(portfolio):
+    sites = portfolio["site"]
+    hotel = sites[sites["total_rooms"] > 0].iloc[0]
+    users = portfolio["app_user"].set_index("id")
+    grants = portfolio["scope_assignment"]
+    manager_id = int(grants.loc[grants["district_id"] == hotel["district_id"], "user_id"].iloc[0])
+    return int(hotel["id"]), users.at[manager_id, "email"]
+
+
+def _cell(duo, day, field):
+    return duo.find_element(
+        f".ag-center-cols-container .ag-row[row-id='{day}'] .ag-cell[col-id='{field}']"
+    )
+
+
+def _type_into(duo, day, field, text):
+    """Focus a cell and type over it, as in a spreadsheet, then press Enter."""
+    cell = _cell(duo, day, field)
+    cell.click()
+    duo.driver.switch_to.active_element.send_keys(text)
+    duo.driver.switch_to.active_element.send_keys(Keys.ENTER)
+
+
+def _open_workspace(browser, portfolio):
+    site_id, email = _hotel_and_manager(portfolio)
+    duo = browser.duo
+    browser.sign_in(email)
+    browser.wait_for_role("District manager")
+    url = f"{duo.server_url}/workspace?site={site_id}&start=2026-11"
+    duo.driver.get(url)
+    duo.wait_for_text_to_equal("#stats-page-label", "Page 1 of 3", timeout=20)
+    duo.wait_for_element(f".ag-row[row-id='{FUTURE}'] .ag-cell[col-id='occupancy']", timeout=20)
+    return url
+
+
+@pytest.fixture
+def workspace(browser, portfolio):
+    return browser, _open_workspace(browser, portfolio)
+
+
+def test_occupancy_edit_moves_derived_values_and_survives_paging(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    overnight_before = _cell(duo, FUTURE, "valet_overnight").text
+    revenue_before = _cell(duo, FUTURE, "external_revenue").text
+    _type_into(duo, FUTURE, "occupancy", "99")
+    until(lambda: _cell(duo, FUTURE, "occupancy").text == "99.0%", timeout=10)
+    until(lambda: _cell(duo, FUTURE, "valet_overnight").text != overnight_before, timeout=10)
+    assert _cell(duo, FUTURE, "external_revenue").text != revenue_before
+    duo.wait_for_text_to_equal("#ws-dirty", "1 unsaved change")
+
+    duo.find_element("#stats-next").click()
+    duo.wait_for_text_to_equal("#stats-page-label", "Page 2 of 3")
+    duo.wait_for_element(".ag-row[row-id='2026-12-01']")
+    duo.find_element("#stats-prev").click()
+    duo.wait_for_text_to_equal("#stats-page-label", "Page 1 of 3")
+    until(lambda: _cell(duo, FUTURE, "occupancy").text == "99.0%", timeout=10)
+    assert duo.get_logs() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("occupancy", "abc", "enter a number"),
+        ("valet_daily", "-4", "cannot be negative"),
+        ("capture_ratio", "140", "cannot be over 100%"),
+    ],
+)
+def test_bad_values_are_refused_at_the_cell(workspace, field, text, message):
+    browser, _ = workspace
+    duo = browser.duo
+    before = _cell(duo, FUTURE, field).text
+    _type_into(duo, FUTURE, field, text)
+    duo.wait_for_contains_text("#stats-refused", message, timeout=10)
+    until(lambda: _cell(duo, FUTURE, field).text == before, timeout=10)
+    assert duo.find_element("#ws-dirty").text == ""
+
+
+def test_paste_a_block_from_a_spreadsheet(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    _cell(duo, FUTURE, "valet_daily").click()
+    duo.driver.execute_script(
+        """
+        const data = new DataTransfer();
+        data.setData('text/plain', '7\\t8\\n9\\t10\\n11\\t12\\n');
+        document.activeElement.dispatchEvent(
+            new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+        """
+    )
+    duo.wait_for_contains_text("#stats-pasted", "Pasted 6 cell(s)", timeout=10)
+    expected = {
+        ("2026-11-25", "valet_daily"): "7",
+        ("2026-11-25", "valet_monthly"): "8",
+        ("2026-11-26", "valet_daily"): "9",
+        ("2026-11-26", "valet_monthly"): "10",
+        ("2026-11-27", "valet_daily"): "11",
+        ("2026-11-27", "valet_monthly"): "12",
+    }
+    for (day, field), text in expected.items():
+        until(lambda d=day, f=field, t=text: _cell(duo, d, f).text == t, timeout=10)
+
+
+def test_save_and_reload_shows_saved_values_in_blue(workspace):
+    browser, url = workspace
+    duo = browser.duo
+    _type_into(duo, LATER, "self_daily", "77")
+    until(lambda: _cell(duo, LATER, "self_daily").text == "77", timeout=10)
+    duo.find_element("#ws-save").click()
+    duo.wait_for_contains_text("#ws-saved", "Saved 1 change", timeout=15)
+    duo.driver.get(url)
+    duo.wait_for_element(f".ag-row[row-id='{LATER}'] .ag-cell[col-id='self_daily']", timeout=20)
+    until(lambda: _cell(duo, LATER, "self_daily").text == "77", timeout=10)
+    assert "cell-modified" in _cell(duo, LATER, "self_daily").get_attribute("class")
+    assert duo.get_logs() == []
+
+
+def test_a_past_day_cannot_be_edited(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    cell = _cell(duo, PAST, "valet_daily")
+    before = cell.text
+    assert "cell-readonly" in cell.get_attribute("class")
+    ActionChains(duo.driver).double_click(cell).perform()
+    duo.driver.switch_to.active_element.send_keys("5", Keys.ENTER)
+    assert not duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing")
+    assert _cell(duo, PAST, "valet_daily").text == before
+    assert duo.find_element("#ws-dirty").text == ""
