@@ -34,3 +34,11 @@ dagfuncs.isModifiedFromBudget = function (params) {
   if (budget === undefined || budget === null || params.value === null) { return false; }
   return Math.abs(Number(params.value) - Number(budget)) > 0.005;
 };
+
+// Forecast accuracy: (actual − forecast) ÷ forecast with an arrow; "—" when not known.
+dagfuncs.formatAccuracy = function (value) {
+  if (value === null || value === undefined || value === "" || isNaN(value)) { return "—"; }
+  var number = Number(value);
+  var arrow = number > 0.0005 ? "↑ " : (number < -0.0005 ? "↓ " : "");
+  return arrow + (Math.abs(number) * 100).toFixed(1) + "%";
+};

@@ -65,6 +65,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import Base
 from dashboard.data.seed import DEMO_PASSWORD
 from dashboard.services import accounts, home, portfolio
+from dashboard.services import statistics as statistics_service
 from dashboard.services.scope import Principal, visible_site_ids
 
 TODAY = dt.date(2026, 11, 23)
@@ -77,6 +78,7 @@ BUDGETS_MS: dict[str, float] = {
     "home_service_": 300.0,
     "home_callback_": 300.0,
     "site_detail_callback_": 300.0,
+    "statistics_": 300.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
@@ -559,6 +561,75 @@ def site_detail_callback(ctx: Context) -> Measurement:
 
 # --------------------------------------------------------------------------------------------
 # Running and reporting
+
+
+# --- Statistics workspace (issue: statistics and parking rates) --------------------------------
+
+
+def _largest_hotel_and_editor(ctx: Context) -> tuple[int, Principal]:
+    """The site with the most rooms and a district manager who may edit it."""
+    from dashboard.data.models import ScopeAssignment, Site, User
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        site = session.scalars(select(Site).order_by(Site.total_rooms.desc())).first()
+        user = session.scalars(
+            select(User)
+            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
+            .where(ScopeAssignment.district_id == site.district_id, User.role == "district_manager")
+        ).first()
+        if user is None:
+            raise BenchError("No district manager covers the largest site.")
+        return site.id, principal_of(user)
+
+
+@scenario("statistics_window_service")
+def statistics_window(ctx: Context) -> Measurement:
+    """Open a site's 3-month statistics window: the query and the browser payload."""
+    site_id, person = _largest_hotel_and_editor(ctx)
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            window = statistics_service.load_window(
+                session, person, site_id, ctx.year_month, ctx.today
+            )
+        payload = statistics_service.window_payload(window)
+        if len(payload["days"]) != 92:
+            raise BenchError(f"window has {len(payload['days'])} days, not 92")
+        return len(json.dumps(payload))
+
+    return ctx.measure(op)
+
+
+@scenario("statistics_save_month")
+def statistics_save(ctx: Context) -> Measurement:
+    """Save a month of edits (3 inputs on each of December's 31 days) in one transaction."""
+    site_id, person = _largest_hotel_and_editor(ctx)
+    days = [dt.date(2026, 12, d) for d in range(1, 32)]
+    counter = iter(range(1, 10_000))
+
+    def op() -> None:
+        bump = next(counter)
+        with ctx.db.read() as session:
+            window = statistics_service.load_window(session, person, site_id, (2026, 12), ctx.today)
+        versions = {
+            d: int(v) for d, v in zip(window.days["day"], window.days["version"], strict=True)
+        }
+        edits = []
+        for day in days:
+            for name, value in (
+                ("valet_daily", 40 + bump % 7),
+                ("self_daily", 60 + bump % 5),
+                ("drive_in_ratio", 0.30 + (bump % 10) / 100),
+            ):
+                edits.append(statistics_service.StatisticEdit(day, name, value, versions[day]))
+        result = statistics_service.save_forecast_inputs(
+            ctx.db, person, site_id, edits, [], ctx.today
+        )
+        if not result.ok:
+            raise BenchError(f"save refused: {result.problems[:2]} {result.conflicts[:2]}")
+
+    return ctx.measure(op)
 
 
 def select_scenarios(patterns: list[str] | None) -> list[str]:

@@ -140,15 +140,20 @@ def register(app: Dash) -> None:
         Input("ws-page", "data"),
         Input("ws-view", "value"),
         Input("ws-room-input", "value"),
+        Input("ws-compare", "value"),
     )
-    def render(payload, edits, page, view, room_input):
+    def render(payload, edits, page, view, room_input, compare):
         if not payload:
             return [], [], "", "", True, True, None, None, ""
         edits = edits or {}
         page = page or 0
         months = payload["months"]
         daily = view == "daily"
-        if view == "monthly":
+        compare = compare if compare in grid.COMPARISONS else "forecast"
+        if compare != "forecast":
+            view, daily = "daily", True
+            rows = grid.comparison_rows(payload, page, compare)
+        elif view == "monthly":
             rows = grid.bucket_rows(payload, edits, None, room_input, "monthly")
         elif view == "weekly":
             rows = grid.bucket_rows(payload, edits, page, room_input, "weekly")
@@ -180,11 +185,17 @@ def register(app: Dash) -> None:
                 id="stats-readonly-banner",
             )
         )
+        if compare != "forecast":
+            banner = dmc.Alert(
+                f"Showing {grid.COMPARISONS[compare]} — read-only. Choose Forecast to edit.",
+                color="gray",
+                id="stats-readonly-banner",
+            )
         single_page = view == "monthly"
         dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
         return (
             rows,
-            grid.column_defs(payload["total_rooms"], room_input, daily),
+            grid.column_defs(payload["total_rooms"], room_input, daily, compare),
             "Page 1 of 1" if single_page else f"Page {page + 1} of {len(months)}",
             showing,
             single_page or page == 0,
@@ -431,6 +442,67 @@ def register(app: Dash) -> None:
             {},
             {"undo": [], "redo": []},
             _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved"),
+        )
+
+    @app.callback(
+        Output("ws-edits", "data", allow_duplicate=True),
+        Output("ws-history", "data", allow_duplicate=True),
+        Output("ws-message", "children", allow_duplicate=True),
+        Input("stats-fill-history", "n_clicks"),
+        State("ws-edits", "data"),
+        State("ws-history", "data"),
+        State("ws-window", "data"),
+        State("ws-page", "data"),
+        prevent_initial_call=True,
+    )
+    def fill_from_history(_clicks, edits, history, payload, page):
+        principal = current_principal()
+        if principal is None or not payload:
+            raise PreventUpdate
+        with get_db().read() as session:
+            trend = statistics.history_trend(session, principal, payload["site_id"], today())
+        year, month = payload["months"][page or 0]
+        prefix = f"{year}-{month:02d}"
+        updated, proposed_days = dict(edits or {}), 0
+        for day in payload["days"]:
+            if not (day["editable"] and day["day"].startswith(prefix)):
+                continue
+            if day.get("prior_valet_daily") is None:
+                continue  # no history for that weekday a year ago
+            prior = {f[len("prior_") :]: v for f, v in day.items() if f.startswith("prior_")}
+            proposal = st.propose_from_history(prior, trend["trend"], payload["total_rooms"])
+            for field in statistics.INPUT_FIELDS:
+                if field == "occupied_rooms":
+                    continue  # occupancy carries the room input
+                if payload["total_rooms"] == 0 and field in (*st.RATIO_INPUTS, "occupancy"):
+                    continue
+                result, problem = apply_cell(
+                    updated, payload, day["day"], field, proposal[field], from_display=False
+                )
+                if problem is None:
+                    updated = result
+            proposed_days += 1
+        if not proposed_days:
+            return (
+                no_update,
+                no_update,
+                _alert(
+                    "No history to propose from: the site has no actuals for these weekdays a "
+                    "year ago.",
+                    "yellow",
+                    alert_id="stats-history",
+                ),
+            )
+        return (
+            updated,
+            _push_history(history or {}, edits or {}),
+            _alert(
+                f"Proposed {proposed_days} day(s) from the same weekday last year × this year's "
+                f"trend {trend['trend']:.1%} (last {trend['days']} days vs a year earlier). Review, "
+                "then Save — or Undo.",
+                "blue",
+                alert_id="stats-history",
+            ),
         )
 
     app.clientside_callback(

@@ -63,8 +63,14 @@ def from_display(field: str, value: float) -> float:
     return value / 100 if field in PERCENT_FIELDS else value
 
 
-def column_defs(total_rooms: int, room_input: str, daily: bool) -> list[dict]:
-    """Date | room input | counts | ratios | derived (read-only) — DOMAIN.md §3.3 order."""
+def column_defs(
+    total_rooms: int, room_input: str, daily: bool, compare: str = "forecast"
+) -> list[dict]:
+    """Date | room input | counts | ratios | derived (read-only) — DOMAIN.md §3.3 order.
+
+    ``daily`` grids of the forecast are editable; comparison grids are read-only, and the
+    accuracy comparison shows (actual − forecast) ÷ forecast with arrows."""
+    editing = daily and compare == "forecast"
     has_rooms = total_rooms > 0
     other_room = "occupied_rooms" if room_input == "occupancy" else "occupancy"
 
@@ -85,7 +91,10 @@ def column_defs(total_rooms: int, room_input: str, daily: bool) -> list[dict]:
                 "cell-actual": "params.data.shows_actual === true",
             },
         }
-        if editable and daily:
+        if compare == "accuracy":
+            spec["valueFormatter"] = {"function": "formatAccuracy(params.value)"}
+            spec["cellClassRules"] = {"cell-readonly": "true"}
+        if editable and editing:
             spec["editable"] = {"function": "params.data.editable === true"}
             # Keep exactly what was typed; the server parses and validates it.
             spec["valueParser"] = {"function": "params.newValue"}
@@ -110,7 +119,8 @@ def column_defs(total_rooms: int, room_input: str, daily: bool) -> list[dict]:
         derived.append(other_room)
     columns += [col(f, False) for f in derived]
     revenue = col("external_revenue", False)
-    revenue["valueFormatter"] = {"function": "formatMoney(params.value)"}
+    if compare != "accuracy":
+        revenue["valueFormatter"] = {"function": "formatMoney(params.value)"}
     revenue["minWidth"] = 110
     columns.append(revenue)
     return columns
@@ -174,6 +184,48 @@ def page_rows(payload: dict, edits: dict, month_index: int, room_input: str) -> 
         for field in SHORT_LABELS:
             row[field] = to_display(field, values.get(field, 0.0))
             row[f"budget_{field}"] = to_display(field, day_row.get(f"budget_{field}", 0.0))
+        rows.append(row)
+    return rows
+
+
+COMPARISONS = {
+    "forecast": "Forecast",
+    "budget": "Budget",
+    "prior": "Prior year (same weekday 52 weeks earlier)",
+    "accuracy": "Forecast accuracy: (actual − forecast) ÷ forecast, past days",
+}
+
+
+def comparison_rows(payload: dict, month_index: int, compare: str) -> list[dict]:
+    """Read-only daily rows of the budget, the prior year, or the forecast's accuracy."""
+    year, month = payload["months"][month_index]
+    rows = []
+    for day_row in payload["days"]:
+        day = dt.date.fromisoformat(day_row["day"])
+        if (day.year, day.month) != (year, month):
+            continue
+        row = {
+            "row_id": day_row["day"],
+            "day": day_row["day"],
+            "label": day_label(day),
+            "editable": False,
+            "version": day_row["version"],
+            "weekend": day.weekday() >= 5,
+        }
+        for field in SHORT_LABELS:
+            if compare == "budget":
+                value = to_display(field, day_row.get(f"budget_{field}"))
+            elif compare == "prior":
+                value = to_display(field, day_row.get(f"prior_{field}"))
+            else:
+                actual = day_row.get(f"actual_{field}")
+                forecast = day_row.get(f"forecast_{field}")
+                value = (
+                    (actual - forecast) / forecast
+                    if actual is not None and not day_row["editable"] and forecast
+                    else None
+                )
+            row[field] = value
         rows.append(row)
     return rows
 

@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.controls import month_options
+from dashboard.components.statistics_grid import COMPARISONS
 from dashboard.context import today
 
 dash.register_page(
@@ -35,6 +36,7 @@ def _toolbar():
             dmc.Button(
                 "Fill down to month end", id="stats-fill-down", variant="default", size="xs"
             ),
+            dmc.Button("Fill from history", id="stats-fill-history", variant="default", size="xs"),
             dmc.Button("Save", id="ws-save", size="xs"),
             dmc.Text(id="ws-dirty", size="sm", c="orange"),
         ],
@@ -78,6 +80,14 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                             {"value": "occupied_rooms", "label": "Rooms"},
                         ],
                         value="occupancy",
+                    ),
+                    dmc.Select(
+                        id="ws-compare",
+                        label="Show",
+                        data=[{"value": k, "label": v} for k, v in COMPARISONS.items()],
+                        value="forecast",
+                        allowDeselect=False,
+                        w=260,
                     ),
                     dmc.SegmentedControl(
                         id="ws-view",

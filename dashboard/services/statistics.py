@@ -446,3 +446,27 @@ def window_payload(window: StatisticsWindow) -> dict:
         "days": records,
         "rates": {f"{y}-{m:02d}": repo.month_rates(window.rates, y, m) for y, m in window.months},
     }
+
+
+TREND_DAYS = 28
+
+
+def history_trend(session: Session, principal: Principal, site_id: int, today: dt.date) -> dict:
+    """This year's trend against last year: Σ vehicles (and occupied rooms) over the last
+    ``TREND_DAYS`` loaded days ÷ Σ over the same weekdays 52 weeks earlier (decision D10)."""
+    require_view(session, principal, site_id, today)
+    last = today - dt.timedelta(days=1)
+    first = last - dt.timedelta(days=TREND_DAYS - 1)
+    recent = repo.statistic_days(session, site_id, "actual", first, last)
+    prior = repo.statistic_days(
+        session, site_id, "actual", first - st.PRIOR_YEAR_OFFSET, last - st.PRIOR_YEAR_OFFSET
+    )
+    vehicles = list(st.COUNT_INPUTS)
+    recent_total = float(recent[vehicles].to_numpy().sum()) if len(recent) else 0.0
+    prior_total = float(prior[vehicles].to_numpy().sum()) if len(prior) else 0.0
+    return {
+        "trend": st.history_trend(recent_total, prior_total),
+        "recent_vehicles": recent_total,
+        "prior_vehicles": prior_total,
+        "days": len(recent),
+    }

@@ -139,3 +139,29 @@ def test_a_past_day_cannot_be_edited(workspace):
     assert not duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing")
     assert _cell(duo, PAST, "valet_daily").text == before
     assert duo.find_element("#ws-dirty").text == ""
+
+
+def test_comparison_shows_budget_and_accuracy_read_only(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    duo.find_element("#ws-compare").click()
+    option = "//*[@role='option'][contains(., 'Forecast accuracy')]"
+    until(lambda: duo.driver.find_elements(By.XPATH, option), timeout=10)
+    duo.driver.find_element(By.XPATH, option).click()
+    duo.wait_for_contains_text("#stats-readonly-banner", "Forecast accuracy", timeout=10)
+    text = _cell(duo, PAST, "valet_daily").text
+    assert text == "—" or text.endswith("%")
+    assert _cell(duo, FUTURE, "valet_daily").text == "—"
+    ActionChains(duo.driver).double_click(_cell(duo, FUTURE, "valet_daily")).perform()
+    assert not duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing")
+
+
+def test_fill_from_history_proposes_unsaved_edits(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    duo.find_element("#stats-fill-history").click()
+    duo.wait_for_contains_text("#stats-history", "same weekday last year", timeout=15)
+    until(lambda: duo.find_element("#ws-dirty").text.endswith("unsaved changes"), timeout=10)
+    # The proposals are edits like any other: Undo takes them back in one step.
+    duo.find_element("#stats-undo").click()
+    until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)
