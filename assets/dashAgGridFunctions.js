@@ -42,3 +42,9 @@ dagfuncs.formatAccuracy = function (value) {
   var arrow = number > 0.0005 ? "↑ " : (number < -0.0005 ? "↓ " : "");
   return arrow + (Math.abs(number) * 100).toFixed(1) + "%";
 };
+
+// Rates: dollars and cents; blank where there is no value (e.g. no actual yet).
+dagfuncs.formatRate = function (value) {
+  if (value === null || value === undefined || value === "" || isNaN(value)) { return ""; }
+  return "$" + Number(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+};

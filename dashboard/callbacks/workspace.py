@@ -7,6 +7,7 @@ the save service, which also checks scope, locks and versions.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import dash_mantine_components as dmc
@@ -14,6 +15,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks.home import parse_month
+from dashboard.components import rates_grid
 from dashboard.components import statistics_grid as grid
 from dashboard.components.formatting import money, percent
 from dashboard.context import current_principal, get_db, today
@@ -96,23 +98,21 @@ def register(app: Dash) -> None:
         Output("ws-history", "data"),
         Output("ws-page", "data"),
         Output("ws-message", "children"),
+        Output("ws-rate-edits", "data"),
         Input("ws-site", "value"),
         Input("ws-start", "value"),
     )
     def load(site_value, start):
+        empty = {"undo": [], "redo": []}
         if not site_value:
-            return (
-                None,
-                {},
-                {"undo": [], "redo": []},
-                0,
-                _alert("No site is assigned to you.", "yellow"),
-            )
+            return None, {}, empty, 0, _alert("No site is assigned to you.", "yellow"), {}
         try:
             payload = _site_payload(int(site_value), start)
         except (ScopeError, ValueError):
-            return None, {}, {"undo": [], "redo": []}, 0, _alert("This site is not in your scope.")
-        return payload, {}, {"undo": [], "redo": []}, 0, None
+            return None, {}, empty, 0, _alert("This site is not in your scope."), {}
+        # Rate edits belong to a site: a new site starts clean (a new month keeps them).
+        keep_rates = ctx.triggered_id == "ws-start"
+        return payload, {}, empty, 0, None, no_update if keep_rates else {}
 
     @app.callback(
         Output("ws-page", "data", allow_duplicate=True),
@@ -141,11 +141,13 @@ def register(app: Dash) -> None:
         Input("ws-view", "value"),
         Input("ws-room-input", "value"),
         Input("ws-compare", "value"),
+        Input("ws-rate-edits", "data"),
     )
-    def render(payload, edits, page, view, room_input, compare):
+    def render(payload, edits, page, view, room_input, compare, rate_edits):
         if not payload:
             return [], [], "", "", True, True, None, None, ""
         edits = edits or {}
+        payload = _with_rate_edits(payload, rate_edits or {})
         page = page or 0
         months = payload["months"]
         daily = view == "daily"
@@ -368,47 +370,65 @@ def register(app: Dash) -> None:
         Output("ws-edits", "data", allow_duplicate=True),
         Output("ws-history", "data", allow_duplicate=True),
         Output("ws-message", "children", allow_duplicate=True),
+        Output("ws-rates", "data", allow_duplicate=True),
+        Output("ws-rate-edits", "data", allow_duplicate=True),
+        Output("rates-message", "children", allow_duplicate=True),
         Input("ws-save", "n_clicks"),
+        Input("rates-save", "n_clicks"),
         State("ws-edits", "data"),
         State("ws-window", "data"),
         State("ws-room-input", "value"),
         State("ws-start", "value"),
+        State("ws-rate-edits", "data"),
+        State("ws-rates", "data"),
         prevent_initial_call=True,
-        running=[(Output("ws-save", "loading"), True, False)],
+        running=[
+            (Output("ws-save", "loading"), True, False),
+            (Output("rates-save", "loading"), True, False),
+        ],
     )
-    def save(_clicks, edits, payload, room_input, start):
+    def save(_clicks, _rate_clicks, edits, payload, room_input, start, rate_edits, rates):
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
+        keep = (no_update,) * 3
+
+        def answer(message):
+            return (*keep, message, no_update, no_update, message)
+
         if not payload:
-            return no_update, no_update, no_update, _alert("Pick a site first.", "yellow")
-        if not edits:
-            return no_update, no_update, no_update, _alert("Nothing to save.", "gray")
+            return answer(_alert("Pick a site first.", "yellow"))
+        if not edits and not rate_edits:
+            return answer(_alert("Nothing to save.", "gray"))
         versions = {d["day"]: d["version"] for d in payload["days"]}
         stat_edits = []
-        for key, value in edits.items():
+        for key, value in (edits or {}).items():
             day, field = key.split("|")
             stat_edits.append(
                 statistics.StatisticEdit(
                     dt.date.fromisoformat(day), field, value, int(versions.get(day, 0))
                 )
             )
+        rate_changes = _rate_changes(rate_edits or {}, rates)
         try:
             result = statistics.save_forecast_inputs(
-                get_db(), principal, payload["site_id"], stat_edits, [], today(), room_input
+                get_db(),
+                principal,
+                payload["site_id"],
+                stat_edits,
+                rate_changes,
+                today(),
+                room_input,
             )
         except ScopeError as refused:
-            return no_update, no_update, no_update, _alert(str(refused))
+            return answer(_alert(str(refused)))
         if result.problems:
-            return (
-                no_update,
-                no_update,
-                no_update,
+            return answer(
                 _alert(
                     html.Ul([html.Li(f"{p.key} · {p.message}") for p in result.problems]),
                     title="Nothing was saved",
                     alert_id="ws-save-refused",
-                ),
+                )
             )
         if result.conflicts:
             items = [
@@ -418,10 +438,7 @@ def register(app: Dash) -> None:
                 )
                 for c in result.conflicts
             ]
-            return (
-                no_update,
-                no_update,
-                no_update,
+            return answer(
                 _alert(
                     [
                         dmc.Text(
@@ -434,15 +451,17 @@ def register(app: Dash) -> None:
                     ],
                     title="Save conflict",
                     alert_id="ws-save-conflict",
-                ),
+                )
             )
         payload = _site_payload(payload["site_id"], start)
-        return (
-            payload,
-            {},
-            {"undo": [], "redo": []},
-            _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved"),
-        )
+        fresh_rates = no_update
+        if rates:
+            with get_db().read() as session:
+                fresh_rates = statistics.load_rates(
+                    session, principal, payload["site_id"], rates["year"], today()
+                )
+        saved = _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved")
+        return payload, {}, {"undo": [], "redo": []}, saved, fresh_rates, {}, saved
 
     @app.callback(
         Output("ws-edits", "data", allow_duplicate=True),
@@ -505,6 +524,144 @@ def register(app: Dash) -> None:
             ),
         )
 
+    @app.callback(
+        Output("ws-rates", "data"),
+        Input("ws-site", "value"),
+        Input("rates-year", "value"),
+    )
+    def load_rates(site_value, year):
+        principal = current_principal()
+        if principal is None or not site_value:
+            raise PreventUpdate
+        try:
+            with get_db().read() as session:
+                return statistics.load_rates(
+                    session, principal, int(site_value), int(year), today()
+                )
+        except (ScopeError, ValueError, TypeError):
+            return None
+
+    @app.callback(
+        Output("rates-grid", "rowData"),
+        Output("rates-grid", "columnDefs"),
+        Output("rates-dirty", "children"),
+        Input("ws-rates", "data"),
+        Input("ws-rate-edits", "data"),
+    )
+    def render_rates(rates, rate_edits):
+        if not rates:
+            return [], [], ""
+        count = len(rate_edits or {})
+        dirty = f"{count} unsaved rate change{'s' if count != 1 else ''}" if count else ""
+        return rates_grid.rows(rates, rate_edits or {}), rates_grid.column_defs(), dirty
+
+    @app.callback(
+        Output("ws-rate-edits", "data", allow_duplicate=True),
+        Output("rates-pending", "data"),
+        Output("rates-confirm", "opened"),
+        Output("rates-confirm-text", "children"),
+        Output("rates-message", "children", allow_duplicate=True),
+        Output("rates-last-edit", "data"),
+        Input("rates-grid", "cellValueChanged"),
+        State("ws-rates", "data"),
+        State("ws-rate-edits", "data"),
+        prevent_initial_call=True,
+    )
+    def rate_changed(changes, rates, rate_edits):
+        if not changes or not rates or current_principal() is None:
+            raise PreventUpdate
+        change = changes[-1]
+        category, month = change["data"]["category"], int(change["colId"][1:])
+        value = st.parse_number(change.get("value"))
+        problem = st.validate_rate(value)
+        if problem is None and not rates["editable"][f"{month:02d}"]:
+            problem = "Months before the current month are read-only."
+        label = f"{rates_grid.CATEGORY_LABELS[category]}, {calendar.month_abbr[month]}"
+        if problem:
+            # Re-sending the edits re-renders the grid: the refused value disappears.
+            return (
+                dict(rate_edits or {}),
+                no_update,
+                False,
+                no_update,
+                _alert(f"{label}: {problem}", alert_id="rates-refused"),
+                no_update,
+            )
+        pending = {
+            "year": rates["year"],
+            "month": month,
+            "category": category,
+            "value": round(value, 2),
+        }
+        budget = rates["cells"].get(f"{month:02d}|{category}", {}).get("budget", 0.0)
+        if rates_grid.needs_confirmation(value, budget):
+            change_pct = (value - budget) / budget
+            text = (
+                f"{label}: ${value:,.2f} is {change_pct:+.1%} from the budget rate "
+                f"${budget:,.2f}. Keep it?"
+            )
+            return no_update, pending, True, text, no_update, no_update
+        updated = _apply_rate(rate_edits or {}, pending)
+        return updated, None, False, no_update, _carry_prompt(pending, label), pending
+
+    @app.callback(
+        Output("ws-rate-edits", "data", allow_duplicate=True),
+        Output("rates-pending", "data", allow_duplicate=True),
+        Output("rates-confirm", "opened", allow_duplicate=True),
+        Output("rates-message", "children", allow_duplicate=True),
+        Output("rates-last-edit", "data", allow_duplicate=True),
+        Input("rates-confirm-keep", "n_clicks"),
+        Input("rates-confirm-cancel", "n_clicks"),
+        State("rates-pending", "data"),
+        State("ws-rate-edits", "data"),
+        prevent_initial_call=True,
+    )
+    def confirm_rate(_keep, _cancel, pending, rate_edits):
+        if not pending:
+            raise PreventUpdate
+        if ctx.triggered_id == "rates-confirm-cancel":
+            return (
+                dict(rate_edits or {}),
+                None,
+                False,
+                _alert("Rate change cancelled.", "gray", alert_id="rates-cancelled"),
+                no_update,
+            )
+        label = (
+            f"{rates_grid.CATEGORY_LABELS[pending['category']]}, "
+            f"{calendar.month_abbr[pending['month']]}"
+        )
+        return (
+            _apply_rate(rate_edits or {}, pending),
+            None,
+            False,
+            _carry_prompt(pending, label),
+            pending,
+        )
+
+    @app.callback(
+        Output("ws-rate-edits", "data", allow_duplicate=True),
+        Output("rates-message", "children", allow_duplicate=True),
+        Input("rates-carry", "n_clicks"),
+        State("rates-last-edit", "data"),
+        State("ws-rates", "data"),
+        State("ws-rate-edits", "data"),
+        prevent_initial_call=True,
+    )
+    def carry_forward(clicks, last, rates, rate_edits):
+        if not clicks or not last or not rates:
+            raise PreventUpdate
+        updated, carried = dict(rate_edits or {}), 0
+        for month in range(last["month"] + 1, 13):
+            if rates["editable"][f"{month:02d}"]:
+                updated = _apply_rate(updated, {**last, "month": month})
+                carried += 1
+        return updated, _alert(
+            f"Carried ${last['value']:,.2f} forward to {carried} later month(s); not saved yet.",
+            "blue",
+            alert_id="rates-carried",
+        )
+
     app.clientside_callback(
         """function (edits) {
             window.dashboardUnsavedEdits = edits ? Object.keys(edits).length : 0;
@@ -512,6 +669,57 @@ def register(app: Dash) -> None:
         }""",
         Output("ws-edits", "id"),
         Input("ws-edits", "data"),
+    )
+
+
+def _with_rate_edits(payload: dict, rate_edits: dict) -> dict:
+    """The window with unsaved rate edits applied to its months' rates."""
+    if not rate_edits:
+        return payload
+    rates = {month: dict(values) for month, values in payload["rates"].items()}
+    for key, value in rate_edits.items():
+        month, category = key.split("|")
+        if month in rates:
+            rates[month][category] = value
+    return {**payload, "rates": rates}
+
+
+def _apply_rate(rate_edits: dict, pending: dict) -> dict:
+    key = f"{pending['year']}-{pending['month']:02d}|{pending['category']}"
+    return {**rate_edits, key: pending["value"]}
+
+
+def _rate_changes(rate_edits: dict, rates: dict | None) -> list:
+    """Rate edits for the save, each with the version of the saved forecast it replaces."""
+    changes = []
+    for key, value in rate_edits.items():
+        month_text, category = key.split("|")
+        year, month = int(month_text[:4]), int(month_text[5:7])
+        version = 0
+        if rates and rates.get("year") == year:
+            version = rates["cells"].get(f"{month:02d}|{category}", {}).get("version", 0)
+        changes.append(statistics.RateEdit(year, month, category, value, int(version)))
+    return changes
+
+
+def _carry_prompt(pending: dict, label: str):
+    if pending["month"] >= 12:
+        return _alert(
+            f"{label}: ${pending['value']:,.2f} — not saved yet.", "blue", alert_id="rates-accepted"
+        )
+    return _alert(
+        dmc.Group(
+            [
+                dmc.Text(
+                    f"{label}: ${pending['value']:,.2f} — not saved yet. Carry it forward to "
+                    "the later months of the year?",
+                    size="sm",
+                ),
+                dmc.Button("Carry forward", id="rates-carry", size="xs", variant="light"),
+            ]
+        ),
+        "blue",
+        alert_id="rates-accepted",
     )
 
 

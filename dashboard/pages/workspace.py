@@ -44,6 +44,78 @@ def _toolbar():
     )
 
 
+def _rates_panel(now):
+    years = [now.year - 1, now.year, now.year + 1]
+    return html.Div(
+        [
+            dcc.Store(id="ws-rates"),
+            dcc.Store(id="ws-rate-edits", data={}),
+            dcc.Store(id="rates-pending"),
+            dcc.Store(id="rates-last-edit"),
+            html.Div(
+                [
+                    dmc.Group(
+                        [
+                            dmc.Select(
+                                id="rates-year",
+                                label="Year",
+                                data=[str(y) for y in years],
+                                value=str(now.year),
+                                allowDeselect=False,
+                                w=120,
+                            ),
+                            dmc.Button("Save", id="rates-save", size="xs"),
+                            dmc.Text(id="rates-dirty", size="sm", c="orange"),
+                        ],
+                        align="flex-end",
+                        py="xs",
+                    ),
+                    html.Div(id="rates-message", role="status", **{"aria-live": "polite"}),
+                ],
+                className="ws-sticky-bar",
+            ),
+            dmc.Text(
+                "Monthly average collected rates. Budget until a forecast is saved; past "
+                "months and past years are read-only; the Actual row shows the rate collected "
+                "in closed months. A rate more than ±10% from budget asks for confirmation.",
+                size="xs",
+                c="dimmed",
+                mb="xs",
+            ),
+            dag.AgGrid(
+                id="rates-grid",
+                rowData=[],
+                columnDefs=[],
+                getRowId="params.data.row_id",
+                defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
+                columnSize="responsiveSizeToFit",
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "stopEditingWhenCellsLoseFocus": True,
+                    "rowClassRules": {"row-actual": "params.data.kind === 'Actual'"},
+                },
+                className="ag-theme-quartz stats-grid",
+                style={"width": "100%"},
+            ),
+            dmc.Modal(
+                id="rates-confirm",
+                title="Confirm this rate",
+                children=[
+                    dmc.Text(id="rates-confirm-text"),
+                    dmc.Group(
+                        [
+                            dmc.Button("Keep it", id="rates-confirm-keep"),
+                            dmc.Button("Cancel", id="rates-confirm-cancel", variant="default"),
+                        ],
+                        mt="md",
+                    ),
+                ],
+                opened=False,
+            ),
+        ]
+    )
+
+
 def layout(site: str | None = None, start: str | None = None, **_query):
     now = today()
     return html.Div(
@@ -102,47 +174,77 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                 align="flex-end",
                 mb="sm",
             ),
-            dmc.Text(
-                "Days before today are read-only and show actuals where loaded; today and later "
-                "are editable. Blue cells differ from budget. Paste a block copied from a "
-                "spreadsheet at the focused cell with Ctrl+V.",
-                size="xs",
-                c="dimmed",
-                mb="xs",
-                id="stats-rule",
-            ),
-            html.Div(id="stats-summary", className="stats-summary"),
-            html.Div(
+            dmc.Tabs(
                 [
-                    dmc.Group([_pager(), _toolbar()], justify="space-between", py="xs"),
-                    html.Div(id="ws-message", role="status", **{"aria-live": "polite"}),
-                    html.Div(id="stats-view-banner"),
+                    dmc.TabsList(
+                        [
+                            dmc.TabsTab("Statistics", value="statistics", id="ws-tab-statistics"),
+                            dmc.TabsTab("Rates", value="rates", id="ws-tab-rates"),
+                        ]
+                    ),
+                    dmc.TabsPanel(
+                        html.Div(
+                            [
+                                dmc.Text(
+                                    "Days before today are read-only and show actuals where loaded; today and later "
+                                    "are editable. Blue cells differ from budget. Paste a block copied from a "
+                                    "spreadsheet at the focused cell with Ctrl+V.",
+                                    size="xs",
+                                    c="dimmed",
+                                    mb="xs",
+                                    id="stats-rule",
+                                ),
+                                html.Div(id="stats-summary", className="stats-summary"),
+                                html.Div(
+                                    [
+                                        dmc.Group(
+                                            [_pager(), _toolbar()], justify="space-between", py="xs"
+                                        ),
+                                        html.Div(
+                                            id="ws-message",
+                                            role="status",
+                                            **{"aria-live": "polite"},
+                                        ),
+                                        html.Div(id="stats-view-banner"),
+                                    ],
+                                    className="ws-sticky-bar",  # stays in view while the month's rows scroll
+                                ),
+                                dag.AgGrid(
+                                    id="stats-grid",
+                                    rowData=[],
+                                    columnDefs=[],
+                                    getRowId="params.data.row_id",
+                                    defaultColDef={
+                                        "resizable": True,
+                                        "sortable": False,
+                                        "suppressMovable": True,
+                                        "singleClickEdit": False,
+                                    },
+                                    columnSize="responsiveSizeToFit",
+                                    dashGridOptions={
+                                        "enterNavigatesVertically": True,
+                                        "enterNavigatesVerticallyAfterEdit": True,
+                                        "stopEditingWhenCellsLoseFocus": True,
+                                        "ensureDomOrder": True,
+                                        "rowClassRules": {
+                                            "row-weekend": "params.data.weekend === true"
+                                        },
+                                        # One month per page: at most 31 rows, all rendered, no inner scrolling.
+                                        "domLayout": "autoHeight",
+                                    },
+                                    className="ag-theme-quartz stats-grid",
+                                    style={"width": "100%"},
+                                ),
+                            ]
+                        ),
+                        value="statistics",
+                        pt="xs",
+                    ),
+                    dmc.TabsPanel(_rates_panel(now), value="rates", pt="xs"),
                 ],
-                className="ws-sticky-bar",  # stays in view while the month's rows scroll
-            ),
-            dag.AgGrid(
-                id="stats-grid",
-                rowData=[],
-                columnDefs=[],
-                getRowId="params.data.row_id",
-                defaultColDef={
-                    "resizable": True,
-                    "sortable": False,
-                    "suppressMovable": True,
-                    "singleClickEdit": False,
-                },
-                columnSize="responsiveSizeToFit",
-                dashGridOptions={
-                    "enterNavigatesVertically": True,
-                    "enterNavigatesVerticallyAfterEdit": True,
-                    "stopEditingWhenCellsLoseFocus": True,
-                    "ensureDomOrder": True,
-                    "rowClassRules": {"row-weekend": "params.data.weekend === true"},
-                    # One month per page: at most 31 rows, all rendered, no inner scrolling.
-                    "domLayout": "autoHeight",
-                },
-                className="ag-theme-quartz stats-grid",
-                style={"width": "100%"},
+                value="statistics",
+                id="ws-tabs",
+                keepMounted=True,
             ),
         ]
     )

@@ -470,3 +470,21 @@ def history_trend(session: Session, principal: Principal, site_id: int, today: d
         "prior_vehicles": prior_total,
         "days": len(recent),
     }
+
+
+def load_rates(
+    session: Session, principal: Principal, site_id: int, year: int, today: dt.date
+) -> dict:
+    """A year of rates for the Rates grid: per category and month the budget, the saved
+    forecast (with its version) and the actual rate of closed months; JSON-ready."""
+    require_view(session, principal, site_id, today)
+    frame = repo.rates(session, site_id, [year], ("budget", "forecast", "actual"))
+    cells: dict[str, dict] = {}
+    for row in frame.itertuples():
+        cell = cells.setdefault(f"{row.month:02d}|{row.category}", {})
+        cell[row.kind] = float(row.rate)
+        if row.kind == "forecast":
+            cell["version"] = int(row.version)
+            cell["updated_by"] = row.updated_by
+    editable = {f"{m:02d}": is_rate_month_editable(year, m, today) for m in range(1, 13)}
+    return {"site_id": site_id, "year": year, "cells": cells, "editable": editable}
