@@ -21,18 +21,7 @@ ROOM_FIELDS = (
     "self_overnight",
     "valet_overnight",
 )
-COLUMN_ORDER = (
-    "valet_daily",
-    "valet_monthly",
-    "self_daily",
-    "self_monthly",
-    "self_aggregator",
-    "valet_aggregator",
-    "valet_comps",
-    "self_comps",
-    "drive_in_ratio",
-    "capture_ratio",
-)
+COLUMN_ORDER = st.COUNT_INPUTS + st.RATIO_INPUTS
 DERIVED_ORDER = ("self_overnight", "valet_overnight")
 SHORT_LABELS = {
     "occupancy": "Occ %",

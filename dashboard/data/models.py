@@ -46,17 +46,6 @@ BUDGET, FORECAST, ACTUAL, SCHEDULED = "budget", "forecast", "actual", "scheduled
 
 ROLES = ("account_manager", "district_manager", "regional_vp", "executive", "admin")
 
-STATISTIC_COUNT_FIELDS = (
-    "valet_daily",
-    "valet_monthly",
-    "self_daily",
-    "self_monthly",
-    "self_aggregator",
-    "valet_aggregator",
-    "valet_comps",
-    "self_comps",
-)
-
 RATE_CATEGORIES = (
     "valet_overnight",
     "self_overnight",

@@ -786,23 +786,7 @@ class _Builder:
 
         # Daily actual rows: first day .. yesterday.
         upto = int((pd.Timestamp(self.last_actual) - days[0]).days) + 1
-        fields = [
-            "occupancy",
-            "occupied_rooms",
-            "valet_daily",
-            "valet_monthly",
-            "self_daily",
-            "self_monthly",
-            "self_aggregator",
-            "valet_aggregator",
-            "valet_comps",
-            "self_comps",
-            "drive_in_ratio",
-            "capture_ratio",
-            "self_overnight",
-            "valet_overnight",
-            "external_revenue",
-        ]
+        fields = statistics.STAT_FIELDS
         stat = {
             "site_id": np.repeat(np.arange(1, n + 1), upto),
             "day": np.tile(days[:upto].to_numpy(), n),
@@ -817,17 +801,9 @@ class _Builder:
         # Monthly budget for the budget years: expected pattern × a budgeting error.
         budget_error = np.exp(rng.normal(0, 0.04, (n, 1)))
         count_fields = [
-            "occupied_rooms",
-            "valet_daily",
-            "valet_monthly",
-            "self_daily",
-            "self_monthly",
-            "self_aggregator",
-            "valet_aggregator",
-            "valet_comps",
-            "self_comps",
-            "self_overnight",
-            "valet_overnight",
+            f
+            for f in statistics.STAT_FIELDS
+            if f not in ("occupancy", "drive_in_ratio", "capture_ratio", "external_revenue")
         ]
         rows = []
         for y in self.budget_years:

@@ -16,24 +16,9 @@ from dashboard.data.models import (
     StatisticBudgetMonth,
     User,
 )
+from dashboard.domain import statistics as st
 
-STAT_COLUMNS = (
-    "occupancy",
-    "occupied_rooms",
-    "valet_daily",
-    "valet_monthly",
-    "self_daily",
-    "self_monthly",
-    "self_aggregator",
-    "valet_aggregator",
-    "valet_comps",
-    "self_comps",
-    "drive_in_ratio",
-    "capture_ratio",
-    "self_overnight",
-    "valet_overnight",
-    "external_revenue",
-)
+STAT_COLUMNS = st.STAT_FIELDS
 
 
 def site(session: Session, site_id: int) -> Site | None:

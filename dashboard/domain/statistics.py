@@ -104,6 +104,8 @@ COUNT_INPUTS = (
 RATIO_INPUTS = ("drive_in_ratio", "capture_ratio")
 ROOM_INPUTS = ("occupancy", "occupied_rooms")  # one of them is the input, per the toggle
 DERIVED_FIELDS = ("self_overnight", "valet_overnight", "external_revenue")
+# Every stored statistic, in the grid's order (DOMAIN.md §3.3).
+STAT_FIELDS = ROOM_INPUTS + COUNT_INPUTS + RATIO_INPUTS + DERIVED_FIELDS
 MAX_VEHICLES = 99_999
 MAX_RATE = 999.99
 

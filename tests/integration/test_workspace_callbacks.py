@@ -1,0 +1,96 @@
+"""Workspace callbacks posted directly: whatever the browser sends, scope and locks hold."""
+
+import json
+
+from sqlalchemy import func, select
+
+from dashboard.data.models import SiteStatisticDay
+from tests.conftest import sites_of
+
+SAVE_OUTPUTS = [
+    ("ws-window", "data"),
+    ("ws-edits", "data"),
+    ("ws-history", "data"),
+    ("ws-message", "children"),
+    ("ws-rates", "data"),
+    ("ws-rate-edits", "data"),
+    ("rates-message", "children"),
+]
+
+
+def _save_body(window, edits, rate_edits=None, rates=None):
+    state = {
+        "ws-edits.data": edits,
+        "ws-window.data": window,
+        "ws-room-input.value": "occupancy",
+        "ws-start.value": "2026-11",
+        "ws-rate-edits.data": rate_edits or {},
+        "ws-rates.data": rates,
+    }
+    return {
+        # The renderer names every output; _post_save takes the exact string from the app.
+        "output": "..." + "...".join(f"{i}.{p}" for i, p in SAVE_OUTPUTS) + "...",
+        "outputs": [{"id": i, "property": p} for i, p in SAVE_OUTPUTS],
+        "inputs": [
+            {"id": "ws-save", "property": "n_clicks", "value": 1},
+            {"id": "rates-save", "property": "n_clicks", "value": None},
+        ],
+        "changedPropIds": ["ws-save.n_clicks"],
+        "state": [
+            {"id": k.rsplit(".", 1)[0], "property": k.rsplit(".", 1)[1], "value": v}
+            for k, v in state.items()
+        ],
+    }
+
+
+def _post_save(client, window, edits):
+    layout = client.get("/_dash-dependencies").get_json()
+    save = next(
+        c
+        for c in layout
+        if "ws-save.n_clicks" in [f"{i['id']}.{i['property']}" for i in c["inputs"]]
+    )
+    body = _save_body(window, edits)
+    body["output"] = save["output"]
+    return client.post("/_dash-update-component", json=body)
+
+
+def _forecast_rows(db, site_id):
+    with db.read() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(SiteStatisticDay)
+            .where(SiteStatisticDay.site_id == site_id, SiteStatisticDay.kind == "forecast")
+        )
+
+
+def test_forged_save_for_another_district_site_is_refused(auth, portfolio, db):
+    email = portfolio.demo_accounts["account_manager"]
+    own = sites_of(portfolio, email)
+    sites = portfolio["site"].set_index("id")
+    own_district = sites.at[next(iter(own)), "district_id"]
+    other = int(next(s for s in sites.index if sites.at[s, "district_id"] != own_district))
+    before = _forecast_rows(db, other)
+    auth.login(email)
+    forged_window = {"site_id": other, "days": [{"day": "2026-12-01", "version": 0}]}
+    response = _post_save(auth.client, forged_window, {"2026-12-01|valet_daily": 99})
+    assert response.status_code == 200
+    text = json.dumps(response.get_json())
+    assert "may not change this site" in text
+    assert _forecast_rows(db, other) == before
+
+
+def test_forged_save_of_a_past_day_is_refused(auth, portfolio, db):
+    email = portfolio.demo_accounts["account_manager"]
+    site_id = min(sites_of(portfolio, email))
+    before = _forecast_rows(db, site_id)
+    auth.login(email)
+    window = {"site_id": site_id, "days": [{"day": "2026-11-02", "version": 0}]}
+    response = _post_save(auth.client, window, {"2026-11-02|valet_daily": 99})
+    assert "Days before today are read-only." in json.dumps(response.get_json())
+    assert _forecast_rows(db, site_id) == before
+
+
+def test_save_without_a_session_is_refused(client):
+    response = client.post("/_dash-update-component", json=_save_body({"site_id": 1}, {}))
+    assert response.status_code == 401
