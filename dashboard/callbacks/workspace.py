@@ -81,12 +81,10 @@ def register(app: Dash) -> None:
         if principal is None:
             raise PreventUpdate
         with get_db().read() as session:
-            sites = home.site_budget_summary(
-                session, principal, today().year, today().month, today()
-            )
+            sites = home.visible_site_list(session, principal, today())
         options = [
-            {"value": str(r.site_id), "label": f"{r.site_number} · {r.name}"}
-            for r in sites.itertuples()
+            {"value": str(r["site_id"]), "label": f"{r['site_number']} · {r['name']}"}
+            for r in sites
         ]
         values = {o["value"] for o in options}
         chosen = requested if requested in values else (options[0]["value"] if options else None)

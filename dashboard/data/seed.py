@@ -22,7 +22,6 @@ What the data looks like:
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -230,9 +229,6 @@ class Portfolio:
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.frames[table]
-
-    def row_count(self) -> int:
-        return sum(len(f) for f in self.frames.values())
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, size: int) -> np.ndarray:
@@ -1285,14 +1281,3 @@ def write_portfolio(engine, portfolio: Portfolio, password_hash: str) -> dict[st
             counts[table] = insert_frame(conn, table, frame)
         reset_sequences(conn, Base.metadata)
     return counts
-
-
-def timed_build_and_write(
-    engine, n_sites: int, seed: int, today: dt.date, password_hash: str
-) -> tuple[Portfolio, dict[str, int], float, float]:
-    """Build then write; returns (portfolio, row counts, build seconds, write seconds)."""
-    t0 = time.perf_counter()
-    portfolio = build_portfolio(n_sites, seed, today)
-    t1 = time.perf_counter()
-    counts = write_portfolio(engine, portfolio, password_hash)
-    return portfolio, counts, t1 - t0, time.perf_counter() - t1

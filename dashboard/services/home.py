@@ -21,6 +21,16 @@ def _budget_sums():
     ]
 
 
+def visible_site_list(session: Session, principal: Principal, today: dt.date) -> list[dict]:
+    """(site_id, site_number, name) of every visible site, sorted by site number."""
+    query = (
+        select(Site.id.label("site_id"), Site.site_number, Site.name)
+        .where(Site.id.in_(visible_sites(principal, today)))
+        .order_by(Site.site_number)
+    )
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
 def site_budget_summary(
     session: Session, principal: Principal, year: int, month: int, today: dt.date
 ) -> pd.DataFrame:
