@@ -27,6 +27,23 @@
     });
   }, true);
 
+  // Ctrl+Z / Ctrl+Y (and Ctrl+Shift+Z, Cmd on macOS) undo and redo the grid's unsaved edits
+  // while the grid has focus and no cell editor is open (an open editor keeps its own undo).
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) { return; }
+    var key = (event.key || "").toLowerCase();
+    if (key !== "z" && key !== "y") { return; }
+    var host = document.getElementById("stats-grid");
+    if (!host || !host.contains(document.activeElement)) { return; }
+    var api = gridApi("stats-grid");
+    if (api && api.getEditingCells().length) { return; }
+    var redo = key === "y" || event.shiftKey;
+    var button = document.getElementById(redo ? "stats-redo" : "stats-undo");
+    if (!button || button.disabled) { return; }
+    event.preventDefault();
+    button.click();
+  }, true);
+
   window.addEventListener("beforeunload", function (event) {
     if (window.dashboardUnsavedEdits > 0) {
       event.preventDefault();

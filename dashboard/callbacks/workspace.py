@@ -74,7 +74,9 @@ def register(app: Dash) -> None:
     @app.callback(
         Output("ws-site", "data"),
         Output("ws-site", "value"),
+        Output("ws-message", "children", allow_duplicate=True),
         Input("ws-requested-site", "data"),
+        prevent_initial_call="initial_duplicate",
     )
     def site_options(requested):
         principal = current_principal()
@@ -88,7 +90,57 @@ def register(app: Dash) -> None:
         ]
         values = {o["value"] for o in options}
         chosen = requested if requested in values else (options[0]["value"] if options else None)
-        return options, chosen
+        message = None if options else _alert("No site is assigned to you.", "yellow")
+        return options, chosen, message
+
+    @app.callback(
+        Output("ws-selection", "data"),
+        Output("ws-switch-confirm", "opened"),
+        Output("ws-switch-text", "children"),
+        Input("ws-site", "value"),
+        Input("ws-start", "value"),
+        State("ws-selection", "data"),
+        State("ws-edits", "data"),
+        State("ws-rate-edits", "data"),
+    )
+    def choose(site_value, start, selection, edits, rate_edits):
+        """Load the picked site/month at once, or ask first when unsaved edits would be lost."""
+        if not site_value or not start:
+            raise PreventUpdate
+        wanted = {"site": site_value, "start": start}
+        if wanted == selection:
+            raise PreventUpdate
+        site_changes = bool(selection) and selection["site"] != site_value
+        lost = len(edits or {}) + (len(rate_edits or {}) if site_changes else 0)
+        if selection and lost:
+            what = "site" if site_changes else "starting month"
+            return (
+                no_update,
+                True,
+                f"You have {lost} unsaved change{'s' if lost != 1 else ''}. Switching the "
+                f"{what} discards them. Save first, or discard them and switch.",
+            )
+        return wanted, False, no_update
+
+    @app.callback(
+        Output("ws-selection", "data", allow_duplicate=True),
+        Output("ws-site", "value", allow_duplicate=True),
+        Output("ws-start", "value"),
+        Output("ws-switch-confirm", "opened", allow_duplicate=True),
+        Input("ws-switch-discard", "n_clicks"),
+        Input("ws-switch-stay", "n_clicks"),
+        State("ws-site", "value"),
+        State("ws-start", "value"),
+        State("ws-selection", "data"),
+        prevent_initial_call=True,
+    )
+    def confirm_switch(_discard, _stay, site_value, start, selection):
+        if ctx.triggered_id == "ws-switch-discard":
+            return {"site": site_value, "start": start}, no_update, no_update, False
+        if not selection:
+            raise PreventUpdate
+        # Stay: put the pickers back on what is loaded; the edits are untouched.
+        return no_update, selection["site"], selection["start"], False
 
     @app.callback(
         Output("ws-window", "data"),
@@ -97,19 +149,19 @@ def register(app: Dash) -> None:
         Output("ws-page", "data"),
         Output("ws-message", "children"),
         Output("ws-rate-edits", "data"),
-        Input("ws-site", "value"),
-        Input("ws-start", "value"),
+        Input("ws-selection", "data"),
+        State("ws-window", "data"),
     )
-    def load(site_value, start):
+    def load(selection, previous):
         empty = {"undo": [], "redo": []}
-        if not site_value:
-            return None, {}, empty, 0, _alert("No site is assigned to you.", "yellow"), {}
+        if not selection:
+            raise PreventUpdate
         try:
-            payload = _site_payload(int(site_value), start)
-        except (ScopeError, ValueError):
+            payload = _site_payload(int(selection["site"]), selection["start"])
+        except (ScopeError, ValueError, KeyError, TypeError):
             return None, {}, empty, 0, _alert("This site is not in your scope."), {}
         # Rate edits belong to a site: a new site starts clean (a new month keeps them).
-        keep_rates = ctx.triggered_id == "ws-start"
+        keep_rates = bool(previous) and previous["site_id"] == payload["site_id"]
         return payload, {}, empty, 0, None, no_update if keep_rates else {}
 
     @app.callback(
@@ -399,15 +451,18 @@ def register(app: Dash) -> None:
         if not edits and not rate_edits:
             return answer(_alert("Nothing to save.", "gray"))
         versions = {d["day"]: d["version"] for d in payload["days"]}
-        stat_edits = []
-        for key, value in (edits or {}).items():
-            day, field = key.split("|")
-            stat_edits.append(
-                statistics.StatisticEdit(
-                    dt.date.fromisoformat(day), field, value, int(versions.get(day, 0))
+        try:
+            stat_edits = []
+            for key, value in (edits or {}).items():
+                day, field = key.split("|")
+                stat_edits.append(
+                    statistics.StatisticEdit(
+                        dt.date.fromisoformat(day), field, value, int(versions.get(day, 0))
+                    )
                 )
-            )
-        rate_changes = _rate_changes(rate_edits or {}, rates)
+            rate_changes = _rate_changes(rate_edits or {})
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return answer(_alert("The edits sent could not be read; nothing was saved."))
         try:
             result = statistics.save_forecast_inputs(
                 get_db(),
@@ -524,13 +579,14 @@ def register(app: Dash) -> None:
 
     @app.callback(
         Output("ws-rates", "data"),
-        Input("ws-site", "value"),
+        Input("ws-selection", "data"),
         Input("rates-year", "value"),
     )
-    def load_rates(site_value, year):
+    def load_rates(selection, year):
         principal = current_principal()
-        if principal is None or not site_value:
+        if principal is None or not selection:
             raise PreventUpdate
+        site_value = selection["site"]
         try:
             with get_db().read() as session:
                 return statistics.load_rates(
@@ -589,7 +645,7 @@ def register(app: Dash) -> None:
             "year": rates["year"],
             "month": month,
             "category": category,
-            "value": round(value, 2),
+            **rates_grid.new_edit(rates, month, category, value),
         }
         budget = rates["cells"].get(f"{month:02d}|{category}", {}).get("budget", 0.0)
         if rates_grid.needs_confirmation(value, budget):
@@ -649,10 +705,15 @@ def register(app: Dash) -> None:
     def carry_forward(clicks, last, rates, rate_edits):
         if not clicks or not last or not rates:
             raise PreventUpdate
+        if rates["year"] != last["year"]:
+            return no_update, _alert(
+                f"Carry forward applies to {last['year']}: show that year first.", "yellow"
+            )
         updated, carried = dict(rate_edits or {}), 0
         for month in range(last["month"] + 1, 13):
             if rates["editable"][f"{month:02d}"]:
-                updated = _apply_rate(updated, {**last, "month": month})
+                edit = rates_grid.new_edit(rates, month, last["category"], last["value"])
+                updated = _apply_rate(updated, {**last, "month": month, **edit})
                 carried += 1
         return updated, _alert(
             f"Carried ${last['value']:,.2f} forward to {carried} later month(s); not saved yet.",
@@ -661,12 +722,14 @@ def register(app: Dash) -> None:
         )
 
     app.clientside_callback(
-        """function (edits) {
-            window.dashboardUnsavedEdits = edits ? Object.keys(edits).length : 0;
+        """function (edits, rateEdits) {
+            window.dashboardUnsavedEdits =
+                Object.keys(edits || {}).length + Object.keys(rateEdits || {}).length;
             return window.dash_clientside.no_update;
         }""",
         Output("ws-edits", "id"),
         Input("ws-edits", "data"),
+        Input("ws-rate-edits", "data"),
     )
 
 
@@ -678,25 +741,24 @@ def _with_rate_edits(payload: dict, rate_edits: dict) -> dict:
     for key, value in rate_edits.items():
         month, category = key.split("|")
         if month in rates:
-            rates[month][category] = value
+            rates[month][category] = value["value"]
     return {**payload, "rates": rates}
 
 
 def _apply_rate(rate_edits: dict, pending: dict) -> dict:
-    key = f"{pending['year']}-{pending['month']:02d}|{pending['category']}"
-    return {**rate_edits, key: pending["value"]}
+    key = rates_grid.edit_key(pending["year"], pending["month"], pending["category"])
+    return {**rate_edits, key: {"value": pending["value"], "version": pending["version"]}}
 
 
-def _rate_changes(rate_edits: dict, rates: dict | None) -> list:
+def _rate_changes(rate_edits: dict) -> list:
     """Rate edits for the save, each with the version of the saved forecast it replaces."""
     changes = []
-    for key, value in rate_edits.items():
+    for key, edit in rate_edits.items():
         month_text, category = key.split("|")
         year, month = int(month_text[:4]), int(month_text[5:7])
-        version = 0
-        if rates and rates.get("year") == year:
-            version = rates["cells"].get(f"{month:02d}|{category}", {}).get("version", 0)
-        changes.append(statistics.RateEdit(year, month, category, value, int(version)))
+        changes.append(
+            statistics.RateEdit(year, month, category, edit["value"], int(edit["version"]))
+        )
     return changes
 
 

@@ -53,11 +53,26 @@ def column_defs() -> list[dict]:
     return columns
 
 
+def edit_key(year: int, month: int, category: str) -> str:
+    """Key of an unsaved rate edit: "YYYY-MM|category"."""
+    return f"{year}-{month:02d}|{category}"
+
+
+def new_edit(rates: dict, month: int, category: str, value: float) -> dict:
+    """An unsaved rate edit remembering the version of the forecast it replaces.
+
+    The version is taken from the year shown when the user typed, so a save made later from
+    another year still detects that someone saved the same rate in between.
+    """
+    cell = rates["cells"].get(f"{month:02d}|{category}", {})
+    return {"value": round(value, 2), "version": int(cell.get("version", 0))}
+
+
 def current_rate(rates: dict, edits: dict, month: int, category: str) -> float:
     """Unsaved edit, else saved forecast, else budget (0 when none)."""
-    edit_key = f"{rates['year']}-{month:02d}|{category}"
-    if edit_key in edits:
-        return edits[edit_key]
+    key = edit_key(rates["year"], month, category)
+    if key in edits:
+        return edits[key]["value"]
     cell = rates["cells"].get(f"{month:02d}|{category}", {})
     return cell.get("forecast", cell.get("budget", 0.0))
 

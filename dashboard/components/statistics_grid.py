@@ -138,7 +138,7 @@ def current_values(
     (saved or budget) with the unsaved edits applied and derived values recomputed."""
     iso = day_row["day"]
     if not day_row["editable"] and day_row.get("actual_valet_daily") is not None:
-        return {f: day_row[f"actual_{f}"] for f in SHORT_LABELS}, True
+        return {f: day_row.get(f"actual_{f}") for f in SHORT_LABELS}, True
     edited = any(k.startswith(iso + "|") for k in edits)
     if not edited:
         return {f: day_row.get(f"forecast_{f}", 0.0) for f in SHORT_LABELS}, False

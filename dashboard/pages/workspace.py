@@ -126,6 +126,30 @@ def layout(site: str | None = None, start: str | None = None, **_query):
             dcc.Store(id="ws-page", data=0),
             dcc.Store(id="stats-paste"),
             dcc.Store(id="ws-requested-site", data=site),
+            # The site and month actually loaded; the pickers change it only after a confirm
+            # when there are unsaved edits.
+            dcc.Store(id="ws-selection"),
+            dmc.Modal(
+                id="ws-switch-confirm",
+                title="Discard unsaved changes?",
+                children=[
+                    dmc.Text(id="ws-switch-text", size="sm"),
+                    dmc.Group(
+                        [
+                            dmc.Button("Stay and keep them", id="ws-switch-stay"),
+                            dmc.Button(
+                                "Discard and switch",
+                                id="ws-switch-discard",
+                                color="red",
+                                variant="light",
+                            ),
+                        ],
+                        mt="md",
+                    ),
+                ],
+                opened=False,
+                closeOnClickOutside=False,
+            ),
             dmc.Group(
                 [
                     dmc.Select(

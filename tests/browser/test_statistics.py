@@ -165,3 +165,50 @@ def test_fill_from_history_proposes_unsaved_edits(workspace):
     # The proposals are edits like any other: Undo takes them back in one step.
     duo.find_element("#stats-undo").click()
     until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)
+
+
+def test_keyboard_undo_and_redo(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    before = _cell(duo, FUTURE, "valet_daily").text
+    _type_into(duo, FUTURE, "valet_daily", "321")
+    until(lambda: _cell(duo, FUTURE, "valet_daily").text == "321", timeout=10)
+    _cell(duo, LATER, "valet_daily").click()
+    ActionChains(duo.driver).key_down(Keys.CONTROL).send_keys("z").key_up(Keys.CONTROL).perform()
+    until(lambda: _cell(duo, FUTURE, "valet_daily").text == before, timeout=10)
+    assert duo.find_element("#ws-dirty").text == ""
+    _cell(duo, LATER, "valet_daily").click()
+    ActionChains(duo.driver).key_down(Keys.CONTROL).send_keys("y").key_up(Keys.CONTROL).perform()
+    until(lambda: _cell(duo, FUTURE, "valet_daily").text == "321", timeout=10)
+    duo.wait_for_text_to_equal("#ws-dirty", "1 unsaved change")
+
+
+def _pick_month(duo, label):
+    picker = duo.find_element("#ws-start")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", picker)
+    picker.click()
+    option = f"//*[@role='option'][contains(., '{label}')]"
+    until(lambda: duo.driver.find_elements(By.XPATH, option), timeout=10)
+    duo.driver.find_element(By.XPATH, option).click()
+
+
+def test_switching_month_with_unsaved_edits_asks_first(workspace):
+    browser, _ = workspace
+    duo = browser.duo
+    _type_into(duo, FUTURE, "self_daily", "55")
+    duo.wait_for_text_to_equal("#ws-dirty", "1 unsaved change")
+
+    _pick_month(duo, "January 2027")
+    duo.wait_for_contains_text("#ws-switch-text", "1 unsaved change", timeout=10)
+    duo.find_element("#ws-switch-stay").click()
+    # Staying keeps the loaded month, its edit and puts the picker back.
+    until(
+        lambda: duo.find_element("#ws-start").get_attribute("value") == "November 2026", timeout=10
+    )
+    assert _cell(duo, FUTURE, "self_daily").text == "55"
+    assert duo.find_element("#ws-dirty").text == "1 unsaved change"
+
+    _pick_month(duo, "January 2027")
+    duo.wait_for_element("#ws-switch-discard", timeout=10).click()
+    duo.wait_for_element(".ag-row[row-id='2027-01-01']", timeout=20)
+    until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)

@@ -4,8 +4,10 @@ import json
 
 from sqlalchemy import func, select
 
-from dashboard.data.models import SiteStatisticDay
-from tests.conftest import sites_of
+from dashboard.data.models import ParkingRateMonth, SiteStatisticDay, User
+from dashboard.services import statistics as stats
+from dashboard.services.accounts import principal_of
+from tests.conftest import TEST_TODAY, sites_of
 
 SAVE_OUTPUTS = [
     ("ws-window", "data"),
@@ -43,14 +45,14 @@ def _save_body(window, edits, rate_edits=None, rates=None):
     }
 
 
-def _post_save(client, window, edits):
+def _post_save(client, window, edits, rate_edits=None, rates=None):
     layout = client.get("/_dash-dependencies").get_json()
     save = next(
         c
         for c in layout
         if "ws-save.n_clicks" in [f"{i['id']}.{i['property']}" for i in c["inputs"]]
     )
-    body = _save_body(window, edits)
+    body = _save_body(window, edits, rate_edits, rates)
     body["output"] = save["output"]
     return client.post("/_dash-update-component", json=body)
 
@@ -94,3 +96,53 @@ def test_forged_save_of_a_past_day_is_refused(auth, portfolio, db):
 def test_save_without_a_session_is_refused(client):
     response = client.post("/_dash-update-component", json=_save_body({"site_id": 1}, {}))
     assert response.status_code == 401
+
+
+def _saved_rate(db, site_id, year, month, category):
+    with db.read() as session:
+        return session.execute(
+            select(ParkingRateMonth.rate, ParkingRateMonth.version).where(
+                ParkingRateMonth.site_id == site_id,
+                ParkingRateMonth.kind == "forecast",
+                ParkingRateMonth.year == year,
+                ParkingRateMonth.month == month,
+                ParkingRateMonth.category == category,
+            )
+        ).one_or_none()
+
+
+def test_rate_edit_keeps_the_version_of_the_year_it_was_typed_in(auth, portfolio, db):
+    """A 2027 rate edited while 2027 was shown, saved while the Rates tab shows 2026: the
+    save checks the 2027 version the user saw — no false conflict, and a stale one is caught."""
+    email = portfolio.demo_accounts["account_manager"]
+    site_id = min(sites_of(portfolio, email))
+    with db.read() as session:
+        person = principal_of(session.scalar(select(User).where(User.email == email)))
+        rates_2026 = stats.load_rates(session, person, site_id, 2026, TEST_TODAY)
+    first = stats.RateEdit(2027, 3, "self_daily", 21.0, 0)
+    assert stats.save_forecast_inputs(db, person, site_id, [], [first], TEST_TODAY).ok
+    assert tuple(_saved_rate(db, site_id, 2027, 3, "self_daily")) == (21.0, 1)
+
+    auth.login(email)
+    window = {"site_id": site_id, "days": []}
+    fresh = {"2027-03|self_daily": {"value": 23.5, "version": 1}}
+    response = _post_save(auth.client, window, {}, fresh, rates_2026)
+    assert "Saved 1 change" in json.dumps(response.get_json())
+    assert tuple(_saved_rate(db, site_id, 2027, 3, "self_daily")) == (23.5, 2)
+
+    stale = {"2027-03|self_daily": {"value": 30.0, "version": 1}}
+    response = _post_save(auth.client, window, {}, stale, rates_2026)
+    assert "Save conflict" in json.dumps(response.get_json())
+    assert tuple(_saved_rate(db, site_id, 2027, 3, "self_daily")) == (23.5, 2)
+
+
+def test_unreadable_rate_edits_are_refused(auth, portfolio, db):
+    email = portfolio.demo_accounts["account_manager"]
+    site_id = min(sites_of(portfolio, email))
+    auth.login(email)
+    response = _post_save(
+        auth.client, {"site_id": site_id, "days": []}, {}, {"2027-04|self_daily": 12}
+    )
+    assert response.status_code == 200
+    assert "could not be read" in json.dumps(response.get_json())
+    assert _saved_rate(db, site_id, 2027, 4, "self_daily") is None
