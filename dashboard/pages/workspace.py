@@ -149,6 +149,8 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                 ],
                 opened=False,
                 closeOnClickOutside=False,
+                # Focus back on the picker would reopen its list: leave focus on the page.
+                returnFocus=False,
             ),
             dmc.Group(
                 [

@@ -205,7 +205,7 @@ def test_switching_month_with_unsaved_edits_asks_first(workspace):
     until(
         lambda: duo.find_element("#ws-start").get_attribute("value") == "November 2026", timeout=10
     )
-    assert _cell(duo, FUTURE, "self_daily").text == "55"
+    until(lambda: _cell(duo, FUTURE, "self_daily").get_attribute("textContent") == "55", 10)
     assert duo.find_element("#ws-dirty").text == "1 unsaved change"
 
     _pick_month(duo, "January 2027")
