@@ -7,15 +7,17 @@ import datetime as dt
 import os
 import re
 
+import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from dashboard.app import create_app
 from dashboard.config import Settings
 from dashboard.data import migrate
 from dashboard.data.db import Database, make_engine
+from dashboard.data.models import User
 from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
-from dashboard.services.accounts import hash_password
+from dashboard.services.accounts import hash_password, principal_of
 
 TEST_TODAY = dt.date(2026, 11, 23)
 TEST_SITES = 12
@@ -128,3 +130,21 @@ def sites_of(portfolio, email: str) -> set[int]:
     user_id = int(users.loc[users["email"] == email, "id"].iloc[0])
     grants = portfolio["scope_assignment"]
     return {int(s) for s in grants.loc[grants["user_id"] == user_id, "site_id"].dropna()}
+
+
+def person_for_site(db, portfolio, site_id, role="district_manager"):
+    """A person of ``role`` whose scope holds ``site_id``."""
+    site = portfolio["site"].set_index("id").loc[site_id]
+    grants = portfolio["scope_assignment"]
+    users = portfolio["app_user"].set_index("id")
+    for grant in grants.itertuples():
+        district, granted_site = grant.district_id, grant.site_id
+        if role == "district_manager" and pd.notna(district) and district == site["district_id"]:
+            break
+        if role == "account_manager" and pd.notna(granted_site) and granted_site == site_id:
+            break
+    else:  # pragma: no cover - the generator gives every district a manager
+        raise AssertionError("nobody covers the site")
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.email == users.at[grant.user_id, "email"]))
+        return principal_of(user)

@@ -9,6 +9,7 @@ audited in a transaction of its own so both attempts are accounted for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -21,7 +22,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import audit
+from dashboard.services import audit, payroll
 from dashboard.services.scope import Principal, require_edit, require_view
 
 WINDOW_MONTHS = 3
@@ -213,8 +214,13 @@ def save_forecast_inputs(
     rate_edits: list[RateEdit],
     today: dt.date,
     room_input: str = "occupancy",
+    payroll_edits: Sequence[payroll.PayrollEdit] = (),
+    payroll_mode: str | None = None,
+    payroll_mode_version: int = 0,
 ) -> SaveResult:
-    """Save edited statistics and rates of a site in one transaction (see module doc)."""
+    """Save the edited inputs of a site's workspace in one transaction (see module doc):
+    statistics, rates and payroll (``payroll_mode`` is the Group/Code choice of the month of
+    the payroll edits; None keeps the stored one)."""
     result = SaveResult()
     attempted: list[Conflict] = []
     try:
@@ -222,6 +228,18 @@ def save_forecast_inputs(
             require_edit(session, principal, site_id, today)
             site = repo.site(session, site_id)
             problems, stats, rates = _validate(stat_edits, rate_edits, site.total_rooms, today)
+            if payroll_mode is not None and payroll_mode not in payroll.MODES:
+                problems.append(Problem("", "forecast mode", "Unknown payroll forecast mode."))
+                payroll_mode = None
+            payroll_problems, payroll_clean = payroll.validate_edits(
+                session,
+                site_id,
+                list(payroll_edits),
+                payroll_mode or payroll.stored_mode(session, site, payroll_edits),
+                today,
+                Problem,
+            )
+            problems += payroll_problems
             if problems:
                 result.problems = problems
                 return result
@@ -230,6 +248,18 @@ def save_forecast_inputs(
             _reprice_saved_days(session, site, {(y, m) for y, m, _ in rates})
             result.saved_cells += _save_days(
                 session, principal, site, stats, room_input, now, attempted
+            )
+            result.saved_cells += payroll.save_edits(
+                session,
+                principal,
+                site_id,
+                payroll_clean,
+                payroll_mode,
+                payroll_mode_version,
+                now,
+                today,
+                attempted,
+                Conflict,
             )
             if attempted:
                 raise _ConflictDetected

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -10,27 +9,9 @@ from dashboard.data.models import AuditLog, ParkingRateMonth, SiteStatisticDay, 
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import ScopeError
-from tests.conftest import TEST_TODAY
+from tests.conftest import TEST_TODAY, person_for_site
 
 FUTURE = TEST_TODAY + dt.timedelta(days=10)  # 2026-12-03
-
-
-def _person_for_site(db, portfolio, site_id, role="district_manager"):
-    """A person of ``role`` whose scope holds ``site_id``."""
-    site = portfolio["site"].set_index("id").loc[site_id]
-    grants = portfolio["scope_assignment"]
-    users = portfolio["app_user"].set_index("id")
-    for grant in grants.itertuples():
-        district, granted_site = grant.district_id, grant.site_id
-        if role == "district_manager" and pd.notna(district) and district == site["district_id"]:
-            break
-        if role == "account_manager" and pd.notna(granted_site) and granted_site == site_id:
-            break
-    else:  # pragma: no cover - the generator gives every district a manager
-        raise AssertionError("nobody covers the site")
-    with db.read() as session:
-        user = session.scalar(select(User).where(User.email == users.at[grant.user_id, "email"]))
-        return principal_of(user)
 
 
 def _hotel_site(portfolio, index=0):
@@ -59,7 +40,7 @@ def _count(db, model, **where):
 
 def test_occupancy_edit_derives_rooms_overnight_and_revenue_on_the_server(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     result = stats.save_forecast_inputs(
         db,
         person,
@@ -105,7 +86,7 @@ def test_occupancy_edit_derives_rooms_overnight_and_revenue_on_the_server(db, po
 
 def test_second_save_from_a_stale_version_is_refused_and_both_are_audited(db, portfolio):
     site_id, _ = _hotel_site(portfolio, 1)
-    first_person = _person_for_site(db, portfolio, site_id)
+    first_person = person_for_site(db, portfolio, site_id)
     day = FUTURE + dt.timedelta(days=1)
     first = stats.save_forecast_inputs(
         db, first_person, site_id, [stats.StatisticEdit(day, "valet_daily", 42, 0)], [], TEST_TODAY
@@ -140,7 +121,7 @@ def test_second_save_from_a_stale_version_is_refused_and_both_are_audited(db, po
 
 def test_conflict_on_one_day_refuses_the_whole_save(db, portfolio):
     site_id, _ = _hotel_site(portfolio, 2)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     day_a, day_b = FUTURE + dt.timedelta(days=3), FUTURE + dt.timedelta(days=4)
     assert stats.save_forecast_inputs(
         db, person, site_id, [stats.StatisticEdit(day_a, "self_daily", 10, 0)], [], TEST_TODAY
@@ -191,7 +172,7 @@ def test_executive_cannot_save(db, portfolio):
 
 def test_past_day_is_refused_and_nothing_is_written(db, portfolio):
     site_id, _ = _hotel_site(portfolio)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     yesterday = TEST_TODAY - dt.timedelta(days=1)
     before = _count(db, SiteStatisticDay, kind="forecast")
     result = stats.save_forecast_inputs(
@@ -213,7 +194,7 @@ def test_past_day_is_refused_and_nothing_is_written(db, portfolio):
 
 def test_every_bad_value_is_reported_at_once(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     day = FUTURE + dt.timedelta(days=8)
     result = stats.save_forecast_inputs(
         db,
@@ -247,7 +228,7 @@ def test_every_bad_value_is_reported_at_once(db, portfolio):
 
 def test_rate_save_versions_and_repricing(db, portfolio):
     site_id, _ = _hotel_site(portfolio, 3)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     day = dt.date(2027, 1, 15)
     assert stats.save_forecast_inputs(
         db, person, site_id, [stats.StatisticEdit(day, "valet_daily", 10, 0)], [], TEST_TODAY
@@ -292,7 +273,7 @@ def test_rate_save_versions_and_repricing(db, portfolio):
 
 def test_window_defaults_to_budget_and_marks_saved_days(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
-    person = _person_for_site(db, portfolio, site_id)
+    person = person_for_site(db, portfolio, site_id)
     with db.read() as session:
         window = stats.load_window(session, person, site_id, (2026, 11), TEST_TODAY)
     days = window.days.set_index("day")
