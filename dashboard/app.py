@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    from dashboard.callbacks import adjustments as adjustments_callbacks
     from dashboard.callbacks import home as home_callbacks
+    from dashboard.callbacks import payroll as payroll_callbacks
     from dashboard.callbacks import shell as shell_callbacks
     from dashboard.callbacks import workspace as workspace_callbacks
     from dashboard.components.shell import app_shell
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     shell_callbacks.register(app)
     home_callbacks.register(app)
     workspace_callbacks.register(app)
+    payroll_callbacks.register(app)
+    adjustments_callbacks.register(app)
     return app
 
 

@@ -8,19 +8,21 @@ the save service, which also checks scope, locks and versions.
 from __future__ import annotations
 
 import calendar
+import copy as _copy
 import datetime as dt
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.callbacks import payroll as payroll_callbacks
 from dashboard.callbacks.home import parse_month
 from dashboard.components import rates_grid
 from dashboard.components import statistics_grid as grid
 from dashboard.components.formatting import money, percent
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import statistics as st
-from dashboard.services import home, statistics
+from dashboard.services import adjustments, home, payroll, statistics
 from dashboard.services.scope import ScopeError
 
 EDITING_ROLES = ("account_manager", "district_manager", "regional_vp")
@@ -102,8 +104,10 @@ def register(app: Dash) -> None:
         State("ws-selection", "data"),
         State("ws-edits", "data"),
         State("ws-rate-edits", "data"),
+        State("ws-payroll-edits", "data"),
+        State("ws-adjustment-edits", "data"),
     )
-    def choose(site_value, start, selection, edits, rate_edits):
+    def choose(site_value, start, selection, edits, rate_edits, payroll_edits, adjustment_edits):
         """Load the picked site/month at once, or ask first when unsaved edits would be lost."""
         if not site_value or not start:
             raise PreventUpdate
@@ -111,7 +115,12 @@ def register(app: Dash) -> None:
         if wanted == selection:
             raise PreventUpdate
         site_changes = bool(selection) and selection["site"] != site_value
-        lost = len(edits or {}) + (len(rate_edits or {}) if site_changes else 0)
+        lost = (
+            len(edits or {})
+            + len(payroll_edits or {})
+            # Rate and other revenue/expense edits are per month: a new starting month keeps them.
+            + (len(rate_edits or {}) + len(adjustment_edits or {}) if site_changes else 0)
+        )
         if selection and lost:
             what = "site" if site_changes else "starting month"
             return (
@@ -423,32 +432,73 @@ def register(app: Dash) -> None:
         Output("ws-rates", "data", allow_duplicate=True),
         Output("ws-rate-edits", "data", allow_duplicate=True),
         Output("rates-message", "children", allow_duplicate=True),
+        Output("ws-payroll", "data", allow_duplicate=True),
+        Output("ws-payroll-edits", "data", allow_duplicate=True),
+        Output("payroll-message", "children", allow_duplicate=True),
+        Output("ws-adjustments", "data", allow_duplicate=True),
+        Output("ws-adjustment-edits", "data", allow_duplicate=True),
+        Output("other-revenue-message", "children", allow_duplicate=True),
+        Output("other-expense-message", "children", allow_duplicate=True),
         Input("ws-save", "n_clicks"),
         Input("rates-save", "n_clicks"),
+        Input("payroll-save", "n_clicks"),
+        Input("other-revenue-save", "n_clicks"),
+        Input("other-expense-save", "n_clicks"),
         State("ws-edits", "data"),
         State("ws-window", "data"),
         State("ws-room-input", "value"),
         State("ws-start", "value"),
         State("ws-rate-edits", "data"),
         State("ws-rates", "data"),
+        State("ws-payroll-edits", "data"),
+        State("ws-payroll", "data"),
+        State("ws-adjustment-edits", "data"),
+        State("ws-adjustments", "data"),
         prevent_initial_call=True,
         running=[
             (Output("ws-save", "loading"), True, False),
             (Output("rates-save", "loading"), True, False),
+            (Output("payroll-save", "loading"), True, False),
+            (Output("other-revenue-save", "loading"), True, False),
+            (Output("other-expense-save", "loading"), True, False),
         ],
     )
-    def save(_clicks, _rate_clicks, edits, payload, room_input, start, rate_edits, rates):
+    def save(
+        _clicks,
+        _rate_clicks,
+        _payroll_clicks,
+        _other_revenue_clicks,
+        _other_expense_clicks,
+        edits,
+        payload,
+        room_input,
+        start,
+        rate_edits,
+        rates,
+        payroll_edits,
+        payroll_data,
+        adjustment_edits,
+        adjustments_data,
+    ):
+        """One save for every tab: all unsaved edits of the site in one transaction."""
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
-        keep = (no_update,) * 3
 
         def answer(message):
-            return (*keep, message, no_update, no_update, message)
+            # The message shows on every tab; the data and the edits stay as they are.
+            tab = _per_tab(message)
+            return (
+                *(no_update, no_update, no_update, tab["ws"]),
+                *(no_update, no_update, tab["rates"]),
+                *(no_update, no_update, tab["payroll"]),
+                *(no_update, no_update, tab["other-revenue"], tab["other-expense"]),
+            )
 
         if not payload:
             return answer(_alert("Pick a site first.", "yellow"))
-        if not edits and not rate_edits:
+        payroll_mode_changed = bool(payroll_data and payroll_data.get("mode_changed"))
+        if not (edits or rate_edits or payroll_edits or payroll_mode_changed or adjustment_edits):
             return answer(_alert("Nothing to save.", "gray"))
         versions = {d["day"]: d["version"] for d in payload["days"]}
         try:
@@ -461,7 +511,9 @@ def register(app: Dash) -> None:
                     )
                 )
             rate_changes = _rate_changes(rate_edits or {})
-        except (KeyError, TypeError, ValueError, AttributeError):
+            payroll_changes = _payroll_changes(payroll_edits or {}, payroll_data)
+            adjustment_changes = adjustments.edits_from_store(adjustment_edits)
+        except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
             return answer(_alert("The edits sent could not be read; nothing was saved."))
         try:
             result = statistics.save_forecast_inputs(
@@ -472,6 +524,12 @@ def register(app: Dash) -> None:
                 rate_changes,
                 today(),
                 room_input,
+                payroll_edits=payroll_changes,
+                payroll_mode=payroll_data["mode"] if payroll_mode_changed else None,
+                payroll_mode_version=int(payroll_data.get("mode_version", 0))
+                if payroll_data
+                else 0,
+                adjustment_edits=adjustment_changes,
             )
         except ScopeError as refused:
             return answer(_alert(str(refused)))
@@ -486,7 +544,7 @@ def register(app: Dash) -> None:
         if result.conflicts:
             items = [
                 html.Li(
-                    f"{c.key} · {st.FIELD_LABELS.get(c.field, c.field)}: saved meanwhile by "
+                    f"{c.key} · {_field_label(c.field)}: saved meanwhile by "
                     f"{c.by or 'another person'} (their value {c.theirs}, yours {c.yours})"
                 )
                 for c in result.conflicts
@@ -507,14 +565,46 @@ def register(app: Dash) -> None:
                 )
             )
         payload = _site_payload(payload["site_id"], start)
-        fresh_rates = no_update
+        fresh_rates = fresh_payroll = no_update
         if rates:
             with get_db().read() as session:
                 fresh_rates = statistics.load_rates(
                     session, principal, payload["site_id"], rates["year"], today()
                 )
-        saved = _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved")
-        return payload, {}, {"undo": [], "redo": []}, saved, fresh_rates, {}, saved
+        if payroll_data:
+            fresh_payroll = payroll_callbacks.load_payroll(
+                payroll_data["site_id"],
+                f"{payroll_data['year']}-{payroll_data['month']:02d}",
+            )
+        fresh_adjustments = no_update
+        if adjustments_data:
+            with get_db().read() as session:
+                fresh_adjustments = adjustments.load_adjustments(
+                    session,
+                    principal,
+                    adjustments_data["site_id"],
+                    parse_month(adjustments_data["start"]),
+                    today(),
+                )
+        saved = _per_tab(
+            _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved")
+        )
+        return (
+            payload,
+            {},
+            {"undo": [], "redo": []},
+            saved["ws"],
+            fresh_rates,
+            {},
+            saved["rates"],
+            fresh_payroll,
+            {},
+            saved["payroll"],
+            fresh_adjustments,
+            {},
+            saved["other-revenue"],
+            saved["other-expense"],
+        )
 
     @app.callback(
         Output("ws-edits", "data", allow_duplicate=True),
@@ -722,14 +812,16 @@ def register(app: Dash) -> None:
         )
 
     app.clientside_callback(
-        """function (edits, rateEdits) {
-            window.dashboardUnsavedEdits =
-                Object.keys(edits || {}).length + Object.keys(rateEdits || {}).length;
+        """function (edits, rateEdits, payrollEdits, adjustmentEdits) {
+            window.dashboardUnsavedEdits = [edits, rateEdits, payrollEdits, adjustmentEdits].reduce(
+                function (total, store) { return total + Object.keys(store || {}).length; }, 0);
             return window.dash_clientside.no_update;
         }""",
         Output("ws-edits", "id"),
         Input("ws-edits", "data"),
         Input("ws-rate-edits", "data"),
+        Input("ws-payroll-edits", "data"),
+        Input("ws-adjustment-edits", "data"),
     )
 
 
@@ -758,6 +850,46 @@ def _rate_changes(rate_edits: dict) -> list:
         year, month = int(month_text[:4]), int(month_text[5:7])
         changes.append(
             statistics.RateEdit(year, month, category, edit["value"], int(edit["version"]))
+        )
+    return changes
+
+
+SAVE_MESSAGE_TABS = ("ws", "rates", "payroll", "other-revenue", "other-expense")
+
+
+def _per_tab(message) -> dict:
+    """The save's message for each tab's message area, with ids unique on the page
+    ("ws-saved" on Statistics, "rates-saved" on Rates, ...)."""
+    result = {}
+    for tab in SAVE_MESSAGE_TABS:
+        copy = _copy.copy(message)
+        if getattr(message, "id", None):
+            copy.id = message.id.replace("ws-", f"{tab}-", 1)
+        result[tab] = copy
+    return result
+
+
+def _field_label(field: str) -> str:
+    return st.FIELD_LABELS.get(field) or adjustments.FIELD_LABELS.get(field) or field
+
+
+def _payroll_changes(payroll_edits: dict, data: dict | None) -> list:
+    """Payroll edits for the save, each with the versions of the code rows it replaces."""
+    if not payroll_edits:
+        return []
+    changes = []
+    for key, hours in payroll_edits.items():
+        day, target = key.split("|")
+        level = "group" if target.startswith("g") else "code"
+        target_id = int(target[1:])
+        code_ids = (
+            [c["id"] for c in payroll.editable_codes(data, target_id)]
+            if level == "group"
+            else [target_id]
+        )
+        versions = {c: int(data["cells"][f"{day}|{c}"]["v"]) for c in code_ids}
+        changes.append(
+            payroll.PayrollEdit(dt.date.fromisoformat(day), level, target_id, hours, versions)
         )
     return changes
 

@@ -7,6 +7,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from dashboard.components import adjustments_grid, payroll_grid
 from dashboard.components.controls import month_options
 from dashboard.components.statistics_grid import COMPARISONS
 from dashboard.context import today
@@ -116,6 +117,101 @@ def _rates_panel(now):
     )
 
 
+def _payroll_panel():
+    return html.Div(
+        [
+            dcc.Store(id="ws-payroll"),
+            dcc.Store(id="ws-payroll-edits", data={}),
+            dcc.Store(id="ws-payroll-week", data=0),
+            html.Div(
+                [
+                    dmc.Group(
+                        [
+                            dmc.Button(
+                                "◀ Previous week", id="payroll-prev", variant="default", size="xs"
+                            ),
+                            dmc.Text(id="payroll-week-label", size="sm", fw=600),
+                            dmc.Button(
+                                "Next week ▶", id="payroll-next", variant="default", size="xs"
+                            ),
+                            dmc.SegmentedControl(
+                                id="payroll-mode",
+                                data=[
+                                    {"value": "Group", "label": "By job group"},
+                                    {"value": "Code", "label": "By job code"},
+                                ],
+                                size="xs",
+                            ),
+                            dmc.Select(
+                                id="payroll-flavour",
+                                data=[
+                                    {"value": k, "label": v}
+                                    for k, v in payroll_grid.FLAVOUR_LABELS.items()
+                                ],
+                                value="forecast",
+                                allowDeselect=False,
+                                size="xs",
+                                w=130,
+                                **{"aria-label": "Show"},
+                            ),
+                            dmc.SegmentedControl(
+                                id="payroll-unit",
+                                data=[
+                                    {"value": k, "label": v}
+                                    for k, v in payroll_grid.UNIT_LABELS.items()
+                                ],
+                                value="hours",
+                                size="xs",
+                            ),
+                            dmc.Button(
+                                "Copy schedule to forecast",
+                                id="payroll-copy-schedule",
+                                variant="default",
+                                size="xs",
+                            ),
+                            dmc.Button("Save", id="payroll-save", size="xs"),
+                            dmc.Text(id="payroll-dirty", size="sm", c="orange"),
+                        ],
+                        gap="xs",
+                        py="xs",
+                    ),
+                    html.Div(id="payroll-message", role="status", **{"aria-live": "polite"}),
+                ],
+                className="ws-sticky-bar",
+            ),
+            dmc.Text(
+                "Forecast hours per day; type hours, or dollars with the Dollars switch "
+                "(converted at the group's or code's hourly rate). Today and earlier are "
+                "read-only; salaried pay is derived from HR allocations. ⚠ marks a forecast more "
+                "than 10% away from budget. Overtime is counted above 40 hours per job code in "
+                "each Saturday–Friday week.",
+                size="xs",
+                c="dimmed",
+                mb="xs",
+            ),
+            html.Div(id="payroll-explain"),
+            html.Div(id="payroll-kpis", className="stats-summary"),
+            dag.AgGrid(
+                id="payroll-grid",
+                rowData=[],
+                columnDefs=[],
+                getRowId="params.data.row_id",
+                defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
+                columnSize="responsiveSizeToFit",
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "stopEditingWhenCellsLoseFocus": True,
+                    "enterNavigatesVertically": True,
+                    "enterNavigatesVerticallyAfterEdit": True,
+                    "tooltipShowDelay": 300,
+                },
+                className="ag-theme-quartz stats-grid",
+                style={"width": "100%"},
+            ),
+        ]
+    )
+
+
 def layout(site: str | None = None, start: str | None = None, **_query):
     now = today()
     return html.Div(
@@ -129,6 +225,8 @@ def layout(site: str | None = None, start: str | None = None, **_query):
             # The site and month actually loaded; the pickers change it only after a confirm
             # when there are unsaved edits.
             dcc.Store(id="ws-selection"),
+            dcc.Store(id="ws-adjustments"),
+            dcc.Store(id="ws-adjustment-edits", data={}),
             dmc.Modal(
                 id="ws-switch-confirm",
                 title="Discard unsaved changes?",
@@ -206,6 +304,13 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                         [
                             dmc.TabsTab("Statistics", value="statistics", id="ws-tab-statistics"),
                             dmc.TabsTab("Rates", value="rates", id="ws-tab-rates"),
+                            dmc.TabsTab("Payroll", value="payroll", id="ws-tab-payroll"),
+                            dmc.TabsTab(
+                                "Other revenue", value="other_revenue", id="ws-tab-other-revenue"
+                            ),
+                            dmc.TabsTab(
+                                "Other expenses", value="other_expense", id="ws-tab-other-expense"
+                            ),
                         ]
                     ),
                     dmc.TabsPanel(
@@ -267,6 +372,13 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                         pt="xs",
                     ),
                     dmc.TabsPanel(_rates_panel(now), value="rates", pt="xs"),
+                    dmc.TabsPanel(_payroll_panel(), value="payroll", pt="xs"),
+                    dmc.TabsPanel(
+                        adjustments_grid.panel("other_revenue"), value="other_revenue", pt="xs"
+                    ),
+                    dmc.TabsPanel(
+                        adjustments_grid.panel("other_expense"), value="other_expense", pt="xs"
+                    ),
                 ],
                 value="statistics",
                 id="ws-tabs",

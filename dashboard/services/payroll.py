@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from dashboard.data import statistics_repo as repo
 from dashboard.data.models import (
     JobCode,
     JobGroup,
@@ -25,11 +26,13 @@ from dashboard.data.models import (
     PayrollDay,
     PayrollHeader,
     PlhJobRate,
+    PnlMonth,
     Site,
     SiteJobCode,
     User,
 )
 from dashboard.domain import payroll as pr
+from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 from dashboard.domain.statistics import parse_number
 from dashboard.services import audit
@@ -229,6 +232,18 @@ def load_month(
     return {
         "site_id": site_id,
         "site_number": site.site_number,
+        "vehicles": _vehicles_per_day(session, site, days),
+        "budget_internal_revenue": float(
+            session.scalar(
+                select(PnlMonth.internal_revenue).where(
+                    PnlMonth.site_id == site_id,
+                    PnlMonth.kind == "budget",
+                    PnlMonth.year == year,
+                    PnlMonth.month == month,
+                )
+            )
+            or 0.0
+        ),
         "year": year,
         "month": month,
         "plh": "PerLaborHour" in site.contract_flags,
@@ -243,6 +258,25 @@ def load_month(
         "cells": cells,
         "lead": lead,
     }
+
+
+def _vehicles_per_day(session: Session, site: Site, days: list[dt.date]) -> dict[str, float]:
+    """Vehicles per day for vehicles-per-labor-hour: actual for loaded days, else the saved
+    statistics forecast, else the budget spread (the statistics tab's own rules)."""
+    first, last = days[0], days[-1]
+    budget_month = repo.budget_months(session, site.id, [(first.year, first.month)])
+    month = budget_month.get((first.year, first.month))
+    spread = st.spread_budget_month(
+        {c: getattr(month, c, 0.0) for c in repo.STAT_COLUMNS} if month else {},
+        len(days),
+        site.total_rooms,
+    )
+    vehicles = {d.isoformat(): sum(spread.get(f, 0.0) for f in st.COUNT_INPUTS) for d in days}
+    for kind in ("forecast", "actual"):  # actual wins where both exist
+        frame = repo.statistic_days(session, site.id, kind, first, last)
+        for row in frame.itertuples():
+            vehicles[row.day.isoformat()] = float(sum(getattr(row, f) for f in st.COUNT_INPUTS))
+    return vehicles
 
 
 # --- computing what the grid shows (shared by the callbacks and the save) -----------------
@@ -366,9 +400,9 @@ def validate_edits(
         if message is None:
             salaried = edit.level == "code" and codes[edit.target_id].salaried
             message = pr.payroll_edit_block_reason(edit.day, today, mode, edit.level, salaried)
-        if message is None and edit.level == "group":
-            if not [c for c in codes.values() if c.group_id == edit.target_id and not c.salaried]:
-                message = "This group has no hourly job codes to forecast."
+        hourly = [c for c in codes.values() if c.group_id == edit.target_id and not c.salaried]
+        if message is None and edit.level == "group" and not hourly:
+            message = "This group has no hourly job codes to forecast."
         if message:
             problems.append(problem_type(key, label, message))
         else:
@@ -398,7 +432,14 @@ def save_edits(
         year_month = months[0] if months else None
         if year_month is not None:
             count += _save_mode(
-                session, principal, site_id, *year_month, mode, mode_version, now, conflicts,
+                session,
+                principal,
+                site_id,
+                *year_month,
+                mode,
+                mode_version,
+                now,
+                conflicts,
                 conflict_type,
             )
     for year, month in months:
@@ -508,9 +549,10 @@ def _refresh_derived(session, site_id, payload, hours, revenue, overtime, touche
         if key in touched:
             continue
         new_ot, new_revenue = round(overtime[key], 2), round(revenue[key], 2)
-        if abs(float(row.overtime_hours) - new_ot) > 0.004 or abs(
-            float(row.revenue) - new_revenue
-        ) > 0.004:
+        if (
+            abs(float(row.overtime_hours) - new_ot) > 0.004
+            or abs(float(row.revenue) - new_revenue) > 0.004
+        ):
             session.execute(
                 update(PayrollDay)
                 .where(PayrollDay.id == row.id)
@@ -559,9 +601,7 @@ def _save_mode(
         return 0
     if (int(header.version) if header else 0) != int(seen_version):
         conflicts.append(
-            conflict_type(
-                f"{year}-{month:02d}", "forecast mode", mode, header.forecast_mode, None
-            )
+            conflict_type(f"{year}-{month:02d}", "forecast mode", mode, header.forecast_mode, None)
         )
         return 0
     old = header.forecast_mode if header else None

@@ -22,7 +22,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import audit, payroll
+from dashboard.services import adjustments, audit, payroll
 from dashboard.services.scope import Principal, require_edit, require_view
 
 WINDOW_MONTHS = 3
@@ -217,9 +217,10 @@ def save_forecast_inputs(
     payroll_edits: Sequence[payroll.PayrollEdit] = (),
     payroll_mode: str | None = None,
     payroll_mode_version: int = 0,
+    adjustment_edits: Sequence[adjustments.AdjustmentEdit] = (),
 ) -> SaveResult:
     """Save the edited inputs of a site's workspace in one transaction (see module doc):
-    statistics, rates and payroll (``payroll_mode`` is the Group/Code choice of the month of
+    statistics, rates, payroll, other revenue and other expenses (``payroll_mode`` is the Group/Code choice of the month of
     the payroll edits; None keeps the stored one)."""
     result = SaveResult()
     attempted: list[Conflict] = []
@@ -240,6 +241,13 @@ def save_forecast_inputs(
                 Problem,
             )
             problems += payroll_problems
+            actualised = adjustments.actualised_months(
+                session, site_id, adjustments.edit_months(adjustment_edits)
+            )
+            adjustment_problems, adjustment_clean = adjustments.validate_adjustments(
+                list(adjustment_edits), today, actualised
+            )
+            problems += adjustment_problems
             if problems:
                 result.problems = problems
                 return result
@@ -260,6 +268,9 @@ def save_forecast_inputs(
                 today,
                 attempted,
                 Conflict,
+            )
+            result.saved_cells += adjustments.save_adjustments(
+                session, principal, site_id, adjustment_clean, now, attempted
             )
             if attempted:
                 raise _ConflictDetected

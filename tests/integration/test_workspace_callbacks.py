@@ -17,6 +17,13 @@ SAVE_OUTPUTS = [
     ("ws-rates", "data"),
     ("ws-rate-edits", "data"),
     ("rates-message", "children"),
+    ("ws-payroll", "data"),
+    ("ws-payroll-edits", "data"),
+    ("payroll-message", "children"),
+    ("ws-adjustments", "data"),
+    ("ws-adjustment-edits", "data"),
+    ("other-revenue-message", "children"),
+    ("other-expense-message", "children"),
 ]
 
 
@@ -28,6 +35,10 @@ def _save_body(window, edits, rate_edits=None, rates=None):
         "ws-start.value": "2026-11",
         "ws-rate-edits.data": rate_edits or {},
         "ws-rates.data": rates,
+        "ws-payroll-edits.data": {},
+        "ws-payroll.data": None,
+        "ws-adjustment-edits.data": {},
+        "ws-adjustments.data": None,
     }
     return {
         # The renderer names every output; _post_save takes the exact string from the app.
@@ -36,6 +47,9 @@ def _save_body(window, edits, rate_edits=None, rates=None):
         "inputs": [
             {"id": "ws-save", "property": "n_clicks", "value": 1},
             {"id": "rates-save", "property": "n_clicks", "value": None},
+            {"id": "payroll-save", "property": "n_clicks", "value": None},
+            {"id": "other-revenue-save", "property": "n_clicks", "value": None},
+            {"id": "other-expense-save", "property": "n_clicks", "value": None},
         ],
         "changedPropIds": ["ws-save.n_clicks"],
         "state": [
