@@ -65,6 +65,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import Base
 from dashboard.data.seed import DEMO_PASSWORD
 from dashboard.services import accounts, home, portfolio
+from dashboard.services import payroll as payroll_service
 from dashboard.services import statistics as statistics_service
 from dashboard.services.scope import Principal, visible_site_ids
 
@@ -79,6 +80,7 @@ BUDGETS_MS: dict[str, float] = {
     "home_callback_": 300.0,
     "site_detail_callback_": 300.0,
     "statistics_": 300.0,
+    "payroll_": 300.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
@@ -628,6 +630,93 @@ def statistics_save(ctx: Context) -> Measurement:
         )
         if not result.ok:
             raise BenchError(f"save refused: {result.problems[:2]} {result.conflicts[:2]}")
+
+    return ctx.measure(op)
+
+
+def _largest_payroll_site_and_editor(ctx: Context) -> tuple[int, Principal]:
+    """The site with the most job codes and a district manager who may edit it."""
+    from dashboard.data.models import ScopeAssignment, Site, SiteJobCode, User
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        site_id = session.scalars(
+            select(SiteJobCode.site_id)
+            .group_by(SiteJobCode.site_id)
+            .order_by(func.count().desc(), SiteJobCode.site_id)
+        ).first()
+        site = session.get(Site, site_id)
+        user = session.scalars(
+            select(User)
+            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
+            .where(ScopeAssignment.district_id == site.district_id, User.role == "district_manager")
+        ).first()
+        if user is None:
+            raise BenchError("No district manager covers the largest payroll site.")
+        return site.id, principal_of(user)
+
+
+@scenario("payroll_month_open")
+def payroll_month_open(ctx: Context) -> Measurement:
+    """Open a month of payroll (budget, schedule, actual, forecast per code and day) and
+    compute what the Payroll tab shows for its busiest week."""
+    from dashboard.components import payroll_grid
+
+    site_id, person = _largest_payroll_site_and_editor(ctx)
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            data = payroll_service.load_month(session, person, site_id, *ctx.year_month, ctx.today)
+        values = payroll_grid.computed(data, {})
+        week = payroll_grid.weeks(data)[2]
+        payroll_grid.rows(data, {}, week, "forecast", "hours", values)
+        payroll_grid.total_rows(data, week, values, "forecast")
+        return len(json.dumps(data))
+
+    return ctx.measure(op)
+
+
+@scenario("payroll_save_week")
+def payroll_save_week(ctx: Context) -> Measurement:
+    """Save a week of forecast hours (every hourly group or code × 7 days) in one transaction."""
+    site_id, person = _largest_payroll_site_and_editor(ctx)
+    year, month = ctx.year_month
+    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    days = [dt.date(next_year, next_month, d) for d in range(8, 15)]
+    counter = iter(range(1, 10_000))
+
+    def op() -> None:
+        bump = next(counter)
+        with ctx.db.read() as session:
+            data = payroll_service.load_month(
+                session, person, site_id, next_year, next_month, ctx.today
+            )
+        edits = []
+        for day in days:
+            iso = day.isoformat()
+            if data["mode"] == "Group":
+                targets = [
+                    (
+                        "group",
+                        g["id"],
+                        [c["id"] for c in payroll_service.editable_codes(data, g["id"])],
+                    )
+                    for g in data["groups"]
+                    if payroll_service.editable_codes(data, g["id"])
+                ]
+            else:
+                targets = [("code", c["id"], [c["id"]]) for c in data["codes"] if not c["salaried"]]
+            for level, target, codes in targets:
+                versions = {c: data["cells"][f"{iso}|{c}"]["v"] for c in codes}
+                edits.append(
+                    payroll_service.PayrollEdit(day, level, target, 8 + bump % 5, versions)
+                )
+        result = statistics_service.save_forecast_inputs(
+            ctx.db, person, site_id, [], [], ctx.today, payroll_edits=edits
+        )
+        if not result.ok:
+            raise BenchError(f"save refused: {result.problems[:2]} {result.conflicts[:2]}")
+        return len(edits)
 
     return ctx.measure(op)
 

@@ -155,6 +155,8 @@ def actualised_months(
 ) -> dict[str, set[tuple[int, int]]]:
     """Per tab kind, the (year, month) pairs among ``months`` whose actual row is loaded."""
     months = list(months)
+    if not months:
+        return {kind: set() for kind in KINDS}
     return {
         kind: {(r.year, r.month) for r in _rows(session, kind, site_id, months, ("actual",))}
         for kind in KINDS
