@@ -18,7 +18,7 @@ from dashboard.components.formatting import money, percent
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import payroll as pr
 from dashboard.domain.statistics import parse_number
-from dashboard.services import payroll
+from dashboard.services import jobs, payroll
 from dashboard.services.scope import ScopeError
 
 
@@ -39,6 +39,8 @@ def apply_payroll_cell(edits: dict, data: dict, row_id: str, day: str, raw, unit
     """New edits with one cell set, or (None, message) when the value is refused."""
     if day not in data["editable"]:
         return None, "That day is not in this month."
+    if not data.get("may_edit"):
+        return None, "You can view this site but not change its forecast."
     level = "group" if row_id.startswith("g") else "code"
     try:
         target = int(row_id[1:])
@@ -82,6 +84,38 @@ def register(app: Dash) -> None:
             return None, {}, 0, _alert("This site is not in your scope."), no_update
         week = pr.initial_week_index(data["year"], data["month"], today())
         return data, {}, week, None, data["mode"]
+
+    @app.callback(
+        Output("payroll-assign", "style"),
+        Output("payroll-assign-code", "data"),
+        Output("payroll-assign-group", "data"),
+        Input("ws-payroll", "data"),
+    )
+    def assign_form(data):
+        return _assign_form(data)
+
+    @app.callback(
+        Output("ws-payroll", "data", allow_duplicate=True),
+        Output("payroll-message", "children", allow_duplicate=True),
+        Input("payroll-assign-submit", "n_clicks"),
+        State("payroll-assign-code", "value"),
+        State("payroll-assign-group", "value"),
+        State("ws-payroll", "data"),
+        prevent_initial_call=True,
+    )
+    def assign_code(_clicks, code_id, group_id, data):
+        principal = current_principal()
+        if principal is None or not data:
+            raise PreventUpdate
+        if not code_id or not group_id:
+            return no_update, _alert("Choose a job code and a job group.", "yellow")
+        try:
+            with get_db().write() as session:
+                message = jobs.assign_code_to_group(session, principal, int(code_id), int(group_id))
+        except (ScopeError, jobs.JobRuleError) as refused:
+            return no_update, _alert(str(refused), alert_id="payroll-assign-refused")
+        fresh = load_payroll(data["site_id"], f"{data['year']}-{data['month']:02d}")
+        return fresh, _alert(message, "green", alert_id="payroll-assigned")
 
     @app.callback(
         Output("ws-payroll-week", "data", allow_duplicate=True),
@@ -242,13 +276,28 @@ def register(app: Dash) -> None:
         )
 
 
+def _assign_form(data: dict | None):
+    """Administrators get a form to put the site's unassigned codes into active groups."""
+    principal = current_principal()
+    if not data or principal is None or principal.role != "admin" or not data["unassigned"]:
+        return {"display": "none"}, [], []
+    codes = [
+        {"value": str(c["id"]), "label": f"{c['code']} · {c['title']}"}
+        for c in data["codes"]
+        if c["id"] in data["unassigned"]
+    ]
+    with get_db().read() as session:
+        groups = [{"value": str(g["id"]), "label": g["title"]} for g in jobs.active_groups(session)]
+    return {"display": "block"}, codes, groups
+
+
 def _explanation(data: dict):
     if data["codes"] and (data["groups"] or data["mode"] == pr.CODE_MODE):
         if data["mode"] == pr.GROUP_MODE and data["unassigned"]:
             return dmc.Alert(
                 f"{len(data['unassigned'])} job code(s) of this site are not in a job group and "
                 "stay at budget in Group mode. Switch to Code mode to forecast them, or ask an "
-                "administrator to assign them to a group.",
+                "administrator to assign them to a group (administrators can do it below).",
                 color="yellow",
                 id="payroll-unassigned",
             )
@@ -256,7 +305,7 @@ def _explanation(data: dict):
     return dmc.Alert(
         "No job codes of this site are assigned to job groups, so Group mode has nothing to "
         "edit. Switch to Code mode to forecast each job code, or ask an administrator to "
-        "assign the codes to groups.",
+        "assign the codes to groups (administrators can do it below).",
         color="yellow",
         id="payroll-unassigned",
     )

@@ -190,6 +190,32 @@ def _payroll_panel():
                 mb="xs",
             ),
             html.Div(id="payroll-explain"),
+            html.Div(
+                dmc.Group(
+                    [
+                        dmc.Select(
+                            id="payroll-assign-code",
+                            label="Job code",
+                            w=220,
+                            size="xs",
+                            allowDeselect=False,
+                        ),
+                        dmc.Select(
+                            id="payroll-assign-group",
+                            label="Job group",
+                            w=220,
+                            size="xs",
+                            allowDeselect=False,
+                            searchable=True,
+                        ),
+                        dmc.Button("Assign to group", id="payroll-assign-submit", size="xs"),
+                    ],
+                    align="flex-end",
+                    mb="xs",
+                ),
+                id="payroll-assign",
+                style={"display": "none"},
+            ),
             html.Div(id="payroll-kpis", className="stats-summary"),
             dag.AgGrid(
                 id="payroll-grid",

@@ -36,7 +36,7 @@ from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 from dashboard.domain.statistics import parse_number
 from dashboard.services import audit
-from dashboard.services.scope import Principal, require_view
+from dashboard.services.scope import Principal, can_edit_site, require_view
 
 FLAVOURS = ("forecast", "budget", "scheduled", "actual")
 MODES = (pr.GROUP_MODE, pr.CODE_MODE)
@@ -150,6 +150,7 @@ def load_month(
     week (actual where loaded, else forecast) so overtime at the month edge is right.
     """
     require_view(session, principal, site_id, today)
+    may_edit = can_edit_site(session, principal, site_id, today)
     site = session.get(Site, site_id)
     days = month_days(year, month)
     first, last = days[0], days[-1]
@@ -254,7 +255,8 @@ def load_month(
         "groups": sorted(groups.values(), key=lambda g: g["title"]),
         "unassigned": [c.id for c in codes if c.group_id is None],
         "days": [d.isoformat() for d in days],
-        "editable": {d.isoformat(): d > today for d in days},
+        "may_edit": may_edit,
+        "editable": {d.isoformat(): may_edit and d > today for d in days},
         "cells": cells,
         "lead": lead,
     }

@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import select
 
-from dashboard.data.models import PlhJobRate, User
+from dashboard.data.models import JobCode, PlhJobRate, User
 from dashboard.data.seed import DEMO_PASSWORD
 from dashboard.services.accounts import NewUser, create_user
 
@@ -141,12 +141,14 @@ def test_group_hours_cost_dollars_paging_copy_and_save(group_site):
     duo.find_element("#payroll-copy-schedule").click()
     duo.wait_for_contains_text("#payroll-copied", "Copied the schedule", timeout=10)
 
+    wednesday = _cell(duo, row, WEDNESDAY).get_attribute("textContent")
     duo.find_element("#payroll-save").click()
     duo.wait_for_contains_text("#payroll-saved", "Saved", timeout=20)
     duo.driver.get(url)
     duo.wait_for_element("#ws-tab-payroll", timeout=20).click()
     duo.wait_for_contains_text("#payroll-week-label", "Nov 22", timeout=20)
     until(lambda: duo.find_element("#payroll-dirty").text == "", timeout=10)
+    until(lambda: _cell(duo, row, WEDNESDAY).get_attribute("textContent") == wednesday, 20)
     assert duo.get_logs() == []
 
 
@@ -194,3 +196,25 @@ def test_bad_hours_are_refused_at_the_cell(group_site):
         _type(duo, row, WEDNESDAY, text)
         duo.wait_for_contains_text("#payroll-refused", message, timeout=10)
     assert duo.find_element("#payroll-dirty").text == ""
+
+
+def test_admin_assigns_an_unassigned_code_to_a_group(browser, db, portfolio):
+    codes = portfolio["job_code"]
+    greeter = int(codes.loc[codes["code"] == "GREETER", "id"].iloc[0])
+    links = portfolio["site_job_code"]
+    site_id = int(links.loc[links["job_code_id"] == greeter, "site_id"].iloc[0])
+    duo = browser.duo
+    browser.sign_in(portfolio.demo_accounts["admin"])
+    browser.wait_for_role("Administrator")
+    duo.driver.get(f"{duo.server_url}/workspace?site={site_id}&start=2026-11")
+    duo.wait_for_element("#ws-tab-payroll", timeout=20).click()
+    duo.wait_for_contains_text("#payroll-unassigned", "not in a job group", timeout=20)
+    try:
+        _pick(duo, "#payroll-assign-code", "GREETER")
+        _pick(duo, "#payroll-assign-group", "Door")
+        duo.find_element("#payroll-assign-submit").click()
+        duo.wait_for_contains_text("#payroll-assigned", "GREETER now belongs to Door", timeout=15)
+        until(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, "#payroll-unassigned"), 10)
+    finally:  # the database is shared by the session's tests: put the code back
+        with db.write() as session:
+            session.get(JobCode, greeter).job_group_id = None
