@@ -81,6 +81,7 @@ BUDGETS_MS: dict[str, float] = {
     "site_detail_callback_": 300.0,
     "statistics_": 300.0,
     "payroll_": 300.0,
+    "pnl_": 2000.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
@@ -717,6 +718,29 @@ def payroll_save_week(ctx: Context) -> Measurement:
         if not result.ok:
             raise BenchError(f"save refused: {result.problems[:2]} {result.conflicts[:2]}")
         return len(edits)
+
+    return ctx.measure(op)
+
+
+@scenario("pnl_portfolio_executive")
+def pnl_portfolio_executive(ctx: Context) -> Measurement:
+    """The P&L page for an executive: every site's 12 months (actual, trending, forecast with
+    the revenue engine) summed, against budget."""
+    from dashboard.data.models import User
+    from dashboard.services import pnl as pnl_service
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        person = principal_of(session.scalars(select(User).where(User.role == "executive")).first())
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = pnl_service.portfolio_pnl(
+                session, person, ctx.today.year, ctx.today, None, "budget", include_sites=False
+            )
+        if result["site_count"] < 1:
+            raise BenchError("no sites in the P&L")
+        return len(json.dumps(result))
 
     return ctx.measure(op)
 

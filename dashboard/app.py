@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     from dashboard.callbacks import adjustments as adjustments_callbacks
     from dashboard.callbacks import home as home_callbacks
     from dashboard.callbacks import payroll as payroll_callbacks
+    from dashboard.callbacks import pnl as pnl_callbacks
     from dashboard.callbacks import shell as shell_callbacks
     from dashboard.callbacks import workspace as workspace_callbacks
     from dashboard.components.shell import app_shell
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     workspace_callbacks.register(app)
     payroll_callbacks.register(app)
     adjustments_callbacks.register(app)
+    pnl_callbacks.register(app)
     return app
 
 

@@ -131,6 +131,12 @@ def register(app: Dash) -> None:
             )
         return wanted, False, no_update
 
+    @app.callback(Output("ws-pnl-link", "href"), Input("ws-selection", "data"))
+    def pnl_link(selection):
+        if not selection or not selection.get("site"):
+            raise PreventUpdate
+        return f"/pnl?site={selection['site']}"
+
     @app.callback(
         Output("ws-selection", "data", allow_duplicate=True),
         Output("ws-site", "value", allow_duplicate=True),

@@ -12,6 +12,7 @@ from dashboard.context import current_principal
 NAVIGATION = (
     ("Home", "/", {"account_manager", "district_manager", "regional_vp", "executive", "admin"}),
     ("Workspace", "/workspace", {"account_manager", "district_manager", "regional_vp"}),
+    ("P&L", "/pnl", {"account_manager", "district_manager", "regional_vp", "executive", "admin"}),
 )
 
 

@@ -311,6 +311,7 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                         allowDeselect=False,
                         w=260,
                     ),
+                    dcc.Link("Open this site's P&L →", href="/pnl", id="ws-pnl-link"),
                     dmc.SegmentedControl(
                         id="ws-view",
                         data=[
