@@ -6,6 +6,8 @@ with |%| ≥ 7.5% are bold and negative ones red (flags computed by ``domain/pnl
 
 from __future__ import annotations
 
+from dashboard.domain import pnl
+
 VIEWS = {
     "values": "Figures",
     "basis": "Basis",
@@ -104,7 +106,7 @@ def site_rows(sites: list[dict], month: int | None) -> list[dict]:
     for site in sites:
         value = site["total"] if month is None else site["values"][month - 1]
         basis = site["basis_total"] if month is None else site["basis"][month - 1]
-        delta = value - basis
+        delta, fraction = pnl.variance(value, basis)
         table.append(
             {
                 "row_id": str(site["site_id"]),
@@ -112,7 +114,7 @@ def site_rows(sites: list[dict], month: int | None) -> list[dict]:
                 "value": value,
                 "basis": basis,
                 "variance": delta,
-                "variance_pct": (delta / basis) if basis else None,
+                "variance_pct": fraction,
             }
         )
     return sorted(table, key=lambda r: -abs(r["variance"]))

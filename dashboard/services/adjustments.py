@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import OtherExpenseMonth, OtherRevenueMonth, User
@@ -23,7 +23,7 @@ from dashboard.domain.statistics import parse_number
 
 # Module import (not ``from ... import Conflict``): services.statistics calls this module
 # from its save command, so either may be imported first.
-from dashboard.services import audit, statistics
+from dashboard.services import audit, statistics, versioned
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
 OTHER_REVENUE, OTHER_EXPENSE = "other_revenue", "other_expense"
@@ -320,35 +320,21 @@ def save_adjustments(
                 FIELDS[kind],
             )
             new_values = {**base, **{name: value for name, (value, _) in edits.items()}}
-            if row is None:
-                session.add(
-                    model(
-                        site_id=site_id,
-                        year=year,
-                        month=month,
-                        kind="forecast",
-                        version=1,
-                        updated_at=now,
-                        updated_by_id=principal.user_id,
-                        **new_values,
-                    )
-                )
-            else:
-                done = session.execute(
-                    update(model)
-                    .where(model.id == row.id, model.version == current_version)
-                    .values(
-                        version=current_version + 1,
-                        updated_at=now,
-                        updated_by_id=principal.user_id,
-                        **{name: value for name, (value, _) in edits.items()},
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if done.rowcount != 1:
-                    for name, (value, _) in edits.items():
-                        conflicts.append(statistics.Conflict(key, name, value, None, None))
-                    continue
+            changed = {name: value for name, (value, _) in edits.items()}
+            written = versioned.write(
+                session,
+                model,
+                None if row is None else row.id,
+                current_version,
+                new_values if row is None else changed,
+                user_id=principal.user_id,
+                now=now,
+                keys={"site_id": site_id, "year": year, "month": month},
+            )
+            if not written:
+                for name, value in changed.items():
+                    conflicts.append(statistics.Conflict(key, name, value, None, None))
+                continue
             for name, (value, _) in edits.items():
                 audit.record(
                     session,

@@ -35,7 +35,7 @@ from dashboard.domain import payroll as pr
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 from dashboard.domain.statistics import parse_number
-from dashboard.services import audit
+from dashboard.services import audit, versioned
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
 FLAVOURS = ("forecast", "budget", "scheduled", "actual")
@@ -484,36 +484,25 @@ def save_edits(
                 "revenue": round(revenue[key], 2),
             }
             old = payload["cells"][key]
-            if row is None:
-                session.add(
-                    PayrollDay(
-                        site_id=site_id,
-                        day=dt.date.fromisoformat(day_text),
-                        job_code_id=int(code_id),
-                        kind="forecast",
-                        version=1,
-                        updated_at=now,
-                        updated_by_id=principal.user_id,
-                        **values,
-                    )
+            written = versioned.write(
+                session,
+                PayrollDay,
+                None if row is None else row.id,
+                current,
+                values,
+                user_id=principal.user_id,
+                now=now,
+                keys={
+                    "site_id": site_id,
+                    "day": dt.date.fromisoformat(day_text),
+                    "job_code_id": int(code_id),
+                },
+            )
+            if not written:
+                conflicts.append(
+                    conflict_type(day_text, f"job code {code_id} hours", hours[key], None, None)
                 )
-            else:
-                done = session.execute(
-                    update(PayrollDay)
-                    .where(PayrollDay.id == row.id, PayrollDay.version == current)
-                    .values(
-                        version=current + 1,
-                        updated_at=now,
-                        updated_by_id=principal.user_id,
-                        **values,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if done.rowcount != 1:
-                    conflicts.append(
-                        conflict_type(day_text, f"job code {code_id} hours", hours[key], None, None)
-                    )
-                    continue
+                continue
             for name, short in (("hours", "f"), ("cost", "fc")):
                 if row is None or abs(old[short] - values[name]) > 1e-9:
                     audit.record(

@@ -22,7 +22,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import adjustments, audit, payroll
+from dashboard.services import adjustments, audit, payroll, versioned
 from dashboard.services.scope import Principal, require_edit, require_view
 
 WINDOW_MONTHS = 3
@@ -316,39 +316,24 @@ def _save_rates(session, principal, site_id, rates, now, conflicts) -> int:
     for (year, month, category), (value, version) in rates.items():
         key = f"{year}-{month:02d}/{category}"
         row = saved.get((year, month, category))
-        if row is None:
-            if version != 0:
-                conflicts.append(Conflict(key, category, value, None, None))
-                continue
-            session.add(
-                ParkingRateMonth(
-                    site_id=site_id,
-                    year=year,
-                    month=month,
-                    category=category,
-                    kind="forecast",
-                    rate=value,
-                    version=1,
-                    updated_at=now,
-                    updated_by_id=principal.user_id,
-                )
-            )
-            old = None
-        else:
-            if int(row.version) != version:
-                conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
-                continue
-            done = session.execute(
-                update(ParkingRateMonth)
-                .where(ParkingRateMonth.id == row.id, ParkingRateMonth.version == version)
-                .values(
-                    rate=value, version=version + 1, updated_at=now, updated_by_id=principal.user_id
-                )
-            )
-            if done.rowcount != 1:
-                conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
-                continue
-            old = float(row.rate)
+        if (int(row.version) if row is not None else 0) != version:
+            theirs, by = (float(row.rate), row.updated_by) if row is not None else (None, None)
+            conflicts.append(Conflict(key, category, value, theirs, by))
+            continue
+        written = versioned.write(
+            session,
+            ParkingRateMonth,
+            None if row is None else row.id,
+            version,
+            {"rate": value},
+            user_id=principal.user_id,
+            now=now,
+            keys={"site_id": site_id, "year": year, "month": month, "category": category},
+        )
+        if not written:
+            conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
+            continue
+        old = None if row is None else float(row.rate)
         audit.record(
             session,
             user_id=principal.user_id,
@@ -403,33 +388,19 @@ def _save_days(session, principal, site, stats, room_input, now, conflicts) -> i
             month_rates[(day.year, day.month)] = repo.month_rates(rate_frame, day.year, day.month)
         derived = st.derive_day(inputs, site.total_rooms, month_rates[(day.year, day.month)], mode)
         values = {c: float(derived[c]) for c in repo.STAT_COLUMNS}
-        if row is None:
-            session.add(
-                SiteStatisticDay(
-                    site_id=site.id,
-                    day=day,
-                    kind="forecast",
-                    version=1,
-                    updated_at=now,
-                    updated_by_id=principal.user_id,
-                    **values,
-                )
-            )
-        else:
-            done = session.execute(
-                update(SiteStatisticDay)
-                .where(SiteStatisticDay.id == row.id, SiteStatisticDay.version == row.version)
-                .values(
-                    version=row.version + 1,
-                    updated_at=now,
-                    updated_by_id=principal.user_id,
-                    **values,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if done.rowcount != 1:
-                for name, (value, _) in edits.items():
-                    conflicts.append(Conflict(day.isoformat(), name, value, None, None))
+        written = versioned.write(
+            session,
+            SiteStatisticDay,
+            None if row is None else row.id,
+            current_version,
+            values,
+            user_id=principal.user_id,
+            now=now,
+            keys={"site_id": site.id, "day": day},
+        )
+        if not written:
+            for name, (value, _) in edits.items():
+                conflicts.append(Conflict(day.isoformat(), name, value, None, None))
                 continue
         for name in INPUT_FIELDS + st.DERIVED_FIELDS:
             old = base.get(name, 0.0)
