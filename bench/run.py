@@ -79,8 +79,11 @@ BUDGETS_MS: dict[str, float] = {
     "home_service_": 300.0,
     "home_callback_": 300.0,
     "site_detail_callback_": 300.0,
+    "statistics_live_impact": 500.0,
     "statistics_": 300.0,
     "payroll_": 300.0,
+    "pnl_site_": 200.0,
+    "pnl_district_": 500.0,
     "pnl_": 2000.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
@@ -720,6 +723,105 @@ def payroll_save_week(ctx: Context) -> Measurement:
         return len(edits)
 
     return ctx.measure(op)
+
+
+@scenario("statistics_live_impact")
+def statistics_live_impact(ctx: Context) -> Measurement:
+    """The workspace's live impact panel after an edit: the largest hotel's 3-month window
+    with a day's statistics edit, a rate edit and (its payroll month) a group's hours,
+    recomputed through the P&L engine as saved and as edited."""
+    from dashboard.services import impact
+
+    site_id, person = _largest_hotel_and_editor(ctx)
+    year, month = ctx.year_month
+    day = dt.date(year, month, 27).isoformat()
+    with ctx.db.read() as session:
+        data = payroll_service.load_month(session, person, site_id, year, month, ctx.today)
+    mode = data["mode"]
+    if mode == "Group":
+        group = next(g for g in data["groups"] if payroll_service.editable_codes(data, g["id"]))
+        target = f"g{group['id']}"
+    else:
+        target = f"c{next(c['id'] for c in data['codes'] if not c['salaried'])}"
+    stat_edits = {f"{day}|valet_daily": 400.0, f"{day}|occupancy": 0.9}
+    rate_edits = {f"{year}-{month:02d}|valet_daily": {"value": 55.0, "version": 0}}
+    payroll_edits = {f"{day}|{target}": 40.0}
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = impact.live_impact(
+                session,
+                person,
+                site_id,
+                ctx.year_month,
+                ctx.today,
+                stat_edits,
+                rate_edits,
+                payroll_edits,
+                mode,
+            )
+        if result["edits_counted"] != 4:
+            raise BenchError(f"edits counted {result['edits_counted']}, expected 4")
+        return len(json.dumps(result))
+
+    result = ctx.measure(op)
+    result.notes = f"site id {site_id}, 4 edits ({mode} mode)"
+    return result
+
+
+def _pnl_measure(ctx: Context, person: Principal, filters, sites_expected: int | None = None):
+    from dashboard.services import pnl as pnl_service
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = pnl_service.portfolio_pnl(
+                session, person, ctx.today.year, ctx.today, filters, "budget"
+            )
+        if result["site_count"] < 1 or (
+            sites_expected is not None and result["site_count"] != sites_expected
+        ):
+            raise BenchError(f"P&L covers {result['site_count']} sites, expected {sites_expected}")
+        return len(json.dumps(result))
+
+    return ctx.measure(op)
+
+
+@scenario("pnl_site_account_manager")
+def pnl_site_account_manager(ctx: Context) -> Measurement:
+    """The P&L page of one site (the largest hotel) as opened from its workspace: 12 months,
+    budget basis, drill-down rows included."""
+    from dashboard.services import pnl as pnl_service
+
+    site_id, person = _largest_hotel_and_editor(ctx)
+    result = _pnl_measure(ctx, person, pnl_service.Filters(site_id=site_id), 1)
+    result.notes = f"site id {site_id}"
+    return result
+
+
+@scenario("pnl_district_manager")
+def pnl_district_manager(ctx: Context) -> Measurement:
+    """The P&L page of the largest district for its district manager, drill-down rows included."""
+    from dashboard.data.models import ScopeAssignment, Site, User
+    from dashboard.services import pnl as pnl_service
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        district_id, count = session.execute(
+            select(Site.district_id, func.count(Site.id))
+            .group_by(Site.district_id)
+            .order_by(func.count(Site.id).desc(), Site.district_id)
+        ).first()
+        user = session.scalars(
+            select(User)
+            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
+            .where(ScopeAssignment.district_id == district_id, User.role == "district_manager")
+        ).first()
+        if user is None:
+            raise BenchError("No district manager covers the largest district.")
+        person = principal_of(user)
+    result = _pnl_measure(ctx, person, pnl_service.Filters(district_id=district_id), count)
+    result.notes = f"district id {district_id}, {count} sites"
+    return result
 
 
 @scenario("pnl_portfolio_executive")

@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     from dashboard.callbacks import adjustments as adjustments_callbacks
     from dashboard.callbacks import home as home_callbacks
+    from dashboard.callbacks import impact as impact_callbacks
     from dashboard.callbacks import payroll as payroll_callbacks
     from dashboard.callbacks import pnl as pnl_callbacks
     from dashboard.callbacks import shell as shell_callbacks
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     payroll_callbacks.register(app)
     adjustments_callbacks.register(app)
     pnl_callbacks.register(app)
+    impact_callbacks.register(app)
     return app
 
 

@@ -325,6 +325,21 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                 align="flex-end",
                 mb="sm",
             ),
+            dmc.Paper(
+                [
+                    dmc.Text(
+                        "Live impact on the P&L — as it will be once the unsaved edits are saved",
+                        size="sm",
+                        fw=600,
+                    ),
+                    html.Div(id="ws-impact", role="status", **{"aria-live": "polite"}),
+                ],
+                withBorder=True,
+                p="xs",
+                radius="sm",
+                className="impact-panel",
+                id="ws-impact-panel",
+            ),
             dmc.Tabs(
                 [
                     dmc.TabsList(

@@ -459,7 +459,7 @@ def save_edits(
         hours = code_hours_with_edits(payload, month_edits)
         cost = code_cost(payload, effective_mode, hours)
         revenue, overtime = plh_revenue_and_overtime(payload, hours)
-        touched = _touched_keys(payload, month_edits)
+        touched = touched_keys(payload, month_edits)
         saved_rows = _forecast_rows(session, site_id, payload["days"])
         for key in sorted(touched):
             day_text, code_id = key.split("|")
@@ -522,7 +522,7 @@ def save_edits(
     return count
 
 
-def _touched_keys(payload: dict, month_edits: dict) -> set[str]:
+def touched_keys(payload: dict, month_edits: dict) -> set[str]:
     keys = set()
     for key in month_edits:
         day, target = key.split("|")

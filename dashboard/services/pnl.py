@@ -31,7 +31,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -299,6 +299,41 @@ class Drivers:
     other_expense: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class DriverChange:
+    """What unsaved edits add to one site-month's forecast drivers (the live impact panel):
+    external revenue and occupied rooms from statistics and rates, hourly payroll cost and
+    hours (per job code) from the payroll forecast."""
+
+    external_revenue: float = 0.0
+    occupied_rooms: float = 0.0
+    payroll: float = 0.0
+    hours_by_code: dict[int, float] = field(default_factory=dict)
+
+
+def _apply_changes(
+    inputs: _Inputs,
+    changes: dict[tuple[int, int, int], DriverChange],
+    terms: dict[int, rv.SiteTerms],
+) -> None:
+    for key, change in changes.items():
+        record = inputs.drivers.get(key)
+        if record is None:
+            continue  # a closed month: edits cannot reach it
+        record = dict(record)
+        record["external_revenue"] = float(record["external_revenue"]) + change.external_revenue
+        record["occupied_rooms"] = float(record["occupied_rooms"]) + change.occupied_rooms
+        record["payroll"] = float(record["payroll"]) + change.payroll
+        record["hourly_payroll"] = float(record["hourly_payroll"]) + change.payroll
+        record["labor_hours"] = float(record["labor_hours"]) + sum(change.hours_by_code.values())
+        inputs.drivers[key] = record
+        if change.hours_by_code and _needs_hours(terms[key[0]]):
+            hours = dict(inputs.hours.get(key, {}))
+            for code, delta in change.hours_by_code.items():
+                hours[int(code)] = hours.get(int(code), 0.0) + delta
+            inputs.hours[key] = hours
+
+
 def _frame(session: Session, query, columns: Sequence[str]) -> pd.DataFrame:
     # Core rows through the session's connection: no ORM row processing for bulk reads.
     rows = session.connection().execute(query).fetchall()
@@ -343,12 +378,20 @@ def _month_grid(site_ids: Sequence[int], months: Sequence[tuple[int, int]]) -> p
 
 def _to_float(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     for c in columns:
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float).fillna(0.0)
+        column = frame[c]
+        if column.dtype != np.float64:  # object (Decimal, None) from the database
+            column = pd.to_numeric(column, errors="coerce").astype(float)
+        frame[c] = column.fillna(0.0)
     return frame
 
 
+_KEY_TYPES = {"site_id": np.int64, "year": np.int64, "month": np.int64}
+
+
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype({"site_id": int, "year": int, "month": int})
+    # Only the key columns that are not integers yet: astype is costly on small frames.
+    todo = {c: t for c, t in _KEY_TYPES.items() if frame[c].dtype != t}
+    return frame.astype(todo) if todo else frame
 
 
 def _spread(saved: pd.Series, budget: pd.Series, unsaved_days, days) -> pd.Series:
@@ -870,8 +913,10 @@ def _compute(
     months: list[tuple[int, int]],
     today: dt.date,
     terms: dict[int, rv.SiteTerms],
+    changes: dict[tuple[int, int, int], DriverChange] | None = None,
 ) -> list[dict]:
-    """P&L lines of ``ids`` for the consecutive ``months``: one dict per site-month."""
+    """P&L lines of ``ids`` for the consecutive ``months``: one dict per site-month
+    (forecast drivers plus ``changes`` where given)."""
     if not ids:
         return []
     years = sorted({y for y, _ in months})
@@ -890,6 +935,8 @@ def _compute(
         if open_months
         else _Inputs({}, {}, {})
     )
+    if changes:
+        _apply_changes(loaded, changes, terms)
     drivers, hours, expenses = loaded.drivers, loaded.hours, loaded.expenses
 
     out: list[dict] = []
@@ -1007,22 +1054,31 @@ def _lines_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[LINE_COLUMNS].sort_values(["site_id", "month"]).reset_index(drop=True)
 
 
-def pnl_lines(session: Session, site_ids: Sequence[int], year: int, today: dt.date) -> pd.DataFrame:
+def pnl_lines(
+    session: Session,
+    site_ids: Sequence[int],
+    year: int,
+    today: dt.date,
+    changes: dict[tuple[int, int, int], DriverChange] | None = None,
+) -> pd.DataFrame:
     """The P&L of ``site_ids`` for the 12 months of ``year``: one row per site × month with
     ``LINE_COLUMNS`` (kind actual | trending | forecast, the 8 lines, FLC, and the reason the
-    internal revenue fell back to budget, else None). No scope check: callers pass sites the
-    person may see (``filtered_site_ids``)."""
+    internal revenue fell back to budget, else None). ``changes`` (keyed by site, year, month)
+    are added to the saved forecast drivers: the P&L as it will be once unsaved edits are
+    saved. No scope check: callers pass sites the person may see (``filtered_site_ids``)."""
     ids = sorted({int(s) for s in site_ids})
     terms = site_terms(session, ids)
     ids = [s for s in ids if s in terms]  # unknown ids have no row
     months = [(year, m) for m in range(1, 13)]
     open_year = any(pnl.month_kind(year, m, today) != pnl.ACTUAL_MONTH for m in range(1, 13))
     back = {s for s in ids if open_year and _looks_back(terms[s])}
-    rows = _compute(session, [s for s in ids if s not in back], months, today, terms)
+    rows = _compute(session, [s for s in ids if s not in back], months, today, terms, changes)
     if back:
         longer = [(year - 1, m) for m in range(1, 13)] + months
         rows += [
-            r for r in _compute(session, sorted(back), longer, today, terms) if r["year"] == year
+            r
+            for r in _compute(session, sorted(back), longer, today, terms, changes)
+            if r["year"] == year
         ]
     return _lines_frame(rows)
 
