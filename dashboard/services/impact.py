@@ -252,12 +252,10 @@ def live_impact(
 
     frozen = {(site_id, y, m): c.frozen() for (y, m), c in changes.items()}
     years = sorted({y for y, _ in months})
-    saved = pd.concat([pnl_service.pnl_lines(session, [site_id], y, today) for y in years])
-    edited = (
-        pd.concat([pnl_service.pnl_lines(session, [site_id], y, today, frozen) for y in years])
-        if frozen
-        else saved
-    )
+    variants = [None, frozen] if frozen else [None]
+    by_year = [pnl_service.pnl_line_variants(session, [site_id], y, today, variants) for y in years]
+    saved = pd.concat([frames[0] for frames in by_year])
+    edited = pd.concat([frames[-1] for frames in by_year])
     budget = pd.concat([pnl_service.basis_lines(session, [site_id], y) for y in years])
     rows = []
     for year, month in months:

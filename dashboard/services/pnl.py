@@ -913,12 +913,13 @@ def _compute(
     months: list[tuple[int, int]],
     today: dt.date,
     terms: dict[int, rv.SiteTerms],
-    changes: dict[tuple[int, int, int], DriverChange] | None = None,
-) -> list[dict]:
-    """P&L lines of ``ids`` for the consecutive ``months``: one dict per site-month
-    (forecast drivers plus ``changes`` where given)."""
+    variants: Sequence[dict[tuple[int, int, int], DriverChange] | None] = (None,),
+) -> list[list[dict]]:
+    """P&L lines of ``ids`` for the consecutive ``months``, once per variant of driver
+    changes (None: the saved forecast): per variant, one dict per site-month. The inputs are
+    read once for all variants."""
     if not ids:
-        return []
+        return [[] for _ in variants]
     years = sorted({y for y, _ in months})
     kinds = {ym: pnl.month_kind(*ym, today) for ym in months}
     ledger = _pnl_rows(session, ids, years, ("budget", "actual"))
@@ -935,10 +936,30 @@ def _compute(
         if open_months
         else _Inputs({}, {}, {})
     )
-    if changes:
-        _apply_changes(loaded, changes, terms)
-    drivers, hours, expenses = loaded.drivers, loaded.hours, loaded.expenses
+    results = []
+    for changes in variants:
+        inputs = loaded
+        if changes:
+            inputs = _Inputs(
+                dict(loaded.drivers), {k: dict(v) for k, v in loaded.hours.items()}, loaded.expenses
+            )
+            _apply_changes(inputs, changes, terms)
+        results.append(_rows_of(ids, months, today, terms, kinds, ledger, closes, chained, inputs))
+    return results
 
+
+def _rows_of(
+    ids: list[int],
+    months: list[tuple[int, int]],
+    today: dt.date,
+    terms: dict[int, rv.SiteTerms],
+    kinds: dict[tuple[int, int], str],
+    ledger: dict,
+    closes: dict,
+    chained: set[int],
+    loaded: _Inputs,
+) -> list[dict]:
+    drivers, hours, expenses = loaded.drivers, loaded.hours, loaded.expenses
     out: list[dict] = []
     empty_categories = dict.fromkeys(adj.OTHER_EXPENSE_FIELDS, 0.0)
     for site_id in ids:
@@ -1054,33 +1075,37 @@ def _lines_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[LINE_COLUMNS].sort_values(["site_id", "month"]).reset_index(drop=True)
 
 
-def pnl_lines(
+def pnl_lines(session: Session, site_ids: Sequence[int], year: int, today: dt.date) -> pd.DataFrame:
+    """The P&L of ``site_ids`` for the 12 months of ``year``: one row per site × month with
+    ``LINE_COLUMNS`` (kind actual | trending | forecast, the 8 lines, FLC, and the reason the
+    internal revenue fell back to budget, else None). No scope check: callers pass sites the
+    person may see (``filtered_site_ids``)."""
+    return pnl_line_variants(session, site_ids, year, today, [None])[0]
+
+
+def pnl_line_variants(
     session: Session,
     site_ids: Sequence[int],
     year: int,
     today: dt.date,
-    changes: dict[tuple[int, int, int], DriverChange] | None = None,
-) -> pd.DataFrame:
-    """The P&L of ``site_ids`` for the 12 months of ``year``: one row per site × month with
-    ``LINE_COLUMNS`` (kind actual | trending | forecast, the 8 lines, FLC, and the reason the
-    internal revenue fell back to budget, else None). ``changes`` (keyed by site, year, month)
-    are added to the saved forecast drivers: the P&L as it will be once unsaved edits are
-    saved. No scope check: callers pass sites the person may see (``filtered_site_ids``)."""
+    variants: Sequence[dict[tuple[int, int, int], DriverChange] | None],
+) -> list[pd.DataFrame]:
+    """``pnl_lines`` once per variant: None is the saved forecast; a dict of driver changes
+    keyed by (site, year, month) is added to the saved forecast drivers — the P&L as it will
+    be once unsaved edits are saved (the workspace's live impact). Inputs are read once."""
     ids = sorted({int(s) for s in site_ids})
     terms = site_terms(session, ids)
     ids = [s for s in ids if s in terms]  # unknown ids have no row
     months = [(year, m) for m in range(1, 13)]
     open_year = any(pnl.month_kind(year, m, today) != pnl.ACTUAL_MONTH for m in range(1, 13))
     back = {s for s in ids if open_year and _looks_back(terms[s])}
-    rows = _compute(session, [s for s in ids if s not in back], months, today, terms, changes)
+    results = _compute(session, [s for s in ids if s not in back], months, today, terms, variants)
     if back:
         longer = [(year - 1, m) for m in range(1, 13)] + months
-        rows += [
-            r
-            for r in _compute(session, sorted(back), longer, today, terms, changes)
-            if r["year"] == year
-        ]
-    return _lines_frame(rows)
+        earlier = _compute(session, sorted(back), longer, today, terms, variants)
+        for rows, more in zip(results, earlier, strict=True):
+            rows += [r for r in more if r["year"] == year]
+    return [_lines_frame(rows) for rows in results]
 
 
 def basis_lines(

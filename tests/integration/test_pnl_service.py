@@ -543,3 +543,121 @@ def test_anniversary_revenue_share_reaches_back_into_the_previous_year(db):
     assert july["internal_revenue"] == pytest.approx(
         0.1 * july["external_revenue"] + _other(db, site_id, 2027, 7)
     )
+
+
+def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored_inputs(
+    db, portfolio
+):
+    """Save statistics and payroll forecasts for a revenue share site, then rebuild every P&L
+    line of that month in the test from the stored rows (no service code) and compare."""
+    from dashboard.services import payroll
+
+    site_id = _site_with_flag(portfolio, "RevenueShare")
+    year, month = 2027, 9
+    first, last = dt.date(year, month, 1), dt.date(year, month, days_in_month(year, month))
+    person = person_for_site(db, portfolio, site_id)
+    with db.read() as session:
+        window = stats.window_payload(
+            stats.load_window(session, person, site_id, (year, month), TEST_TODAY)
+        )
+        data = payroll.load_month(session, person, site_id, year, month, TEST_TODAY)
+    versions = {d["day"]: d["version"] for d in window["days"]}
+    stat_edits = [
+        stats.StatisticEdit(dt.date(year, month, d), field, value, versions[f"{year}-09-{d:02d}"])
+        for d, field, value in (
+            (3, "valet_daily", 180),
+            (3, "self_daily", 95),
+            (17, "valet_monthly", 12),
+        )
+    ]
+    code = next(c for c in data["codes"] if not c["salaried"])
+    mode_level = "group" if data["mode"] == "Group" else "code"
+    target = code["group_id"] if mode_level == "group" else code["id"]
+    members = (
+        [c["id"] for c in payroll.editable_codes(data, target)]
+        if mode_level == "group"
+        else [target]
+    )
+    pay_edits = [
+        payroll.PayrollEdit(
+            dt.date(year, month, d),
+            mode_level,
+            target,
+            14,
+            {c: data["cells"][f"{year}-09-{d:02d}|{c}"]["v"] for c in members},
+        )
+        for d in (8, 9)
+    ]
+    result = stats.save_forecast_inputs(
+        db, person, site_id, stat_edits, [], TEST_TODAY, payroll_edits=pay_edits
+    )
+    assert result.ok, result
+
+    with db.read() as session:
+        days = days_in_month(year, month)
+        saved = session.execute(
+            select(func.sum(SiteStatisticDay.external_revenue), func.count()).where(
+                SiteStatisticDay.site_id == site_id,
+                SiteStatisticDay.kind == "forecast",
+                SiteStatisticDay.day.between(first, last),
+            )
+        ).one()
+        stat_budget = session.scalar(
+            select(StatisticBudgetMonth.external_revenue).where(
+                StatisticBudgetMonth.site_id == site_id,
+                StatisticBudgetMonth.year == year,
+                StatisticBudgetMonth.month == month,
+            )
+        )
+        external = float(saved[0] or 0) + float(stat_budget) * (days - saved[1]) / days
+        budget_cost = dict(
+            session.execute(
+                select(PayrollBudgetMonth.job_code_id, PayrollBudgetMonth.cost).where(
+                    PayrollBudgetMonth.site_id == site_id,
+                    PayrollBudgetMonth.year == year,
+                    PayrollBudgetMonth.month == month,
+                )
+            ).all()
+        )
+        saved_pay = {
+            code_id: (float(cost), n)
+            for code_id, cost, n in session.execute(
+                select(PayrollDay.job_code_id, func.sum(PayrollDay.cost), func.count())
+                .where(
+                    PayrollDay.site_id == site_id,
+                    PayrollDay.kind == "forecast",
+                    PayrollDay.day.between(first, last),
+                )
+                .group_by(PayrollDay.job_code_id)
+            )
+        }
+    payroll_total = sum(
+        saved_pay.get(c, (0.0, 0))[0]
+        + float(budget_cost.get(c, 0.0)) * (days - saved_pay.get(c, (0.0, 0))[1]) / days
+        for c in set(budget_cost) | set(saved_pay)
+    )
+    assert saved[1] >= 2 and any(n >= 2 for _, n in saved_pay.values())
+
+    tiers = portfolio["share_tier"]
+    tier = tiers[(tiers["site_id"] == site_id) & (tiers["scheme"] == "revenue_share")]
+    share = float(tier["share_pct"].iloc[0])
+    other = _other_revenue(db, site_id, year, month)
+    budget = _ledger(db, site_id, year, month, "budget")
+    expected = {
+        "external_revenue": external,
+        "internal_revenue": share * external + other.get("forecast", other["budget"]),
+        "payroll": payroll_total,
+        "pteb": budget.pteb / budget.payroll * payroll_total,
+        "insurance": 0.0445 * payroll_total + budget.vehicle_insurance,
+        "claims": 0.0,
+        "parking_rents": budget.parking_rents,
+        "other_expense": budget.other_expense,
+    }
+    expected["flc"] = expected["internal_revenue"] - sum(
+        expected[line]
+        for line in ("payroll", "pteb", "insurance", "claims", "parking_rents", "other_expense")
+    )
+    row = _row(_lines(db, [site_id], year), site_id, month)
+    assert row["kind"] == "forecast"
+    for line, value in expected.items():
+        assert row[line] == pytest.approx(value, abs=0.01), line

@@ -160,3 +160,51 @@ def test_unreadable_rate_edits_are_refused(auth, portfolio, db):
     assert response.status_code == 200
     assert "could not be read" in json.dumps(response.get_json())
     assert _saved_rate(db, site_id, 2027, 4, "self_daily") is None
+
+
+def _post_impact(client, site_id, window_site_id=None):
+    body = {
+        "output": "ws-impact.children",
+        "outputs": {"id": "ws-impact", "property": "children"},
+        "inputs": [
+            {
+                "id": "ws-window",
+                "property": "data",
+                "value": {"site_id": window_site_id or site_id},
+            },
+            {"id": "ws-edits", "property": "data", "value": {"2026-12-01|valet_daily": 99}},
+            {"id": "ws-rate-edits", "property": "data", "value": {}},
+            {"id": "ws-payroll-edits", "property": "data", "value": {}},
+        ],
+        "changedPropIds": ["ws-edits.data"],
+        "state": [
+            {
+                "id": "ws-selection",
+                "property": "data",
+                "value": {"site": site_id, "start": "2026-12"},
+            },
+            {"id": "ws-room-input", "property": "value", "value": "occupancy"},
+            {"id": "ws-payroll", "property": "data", "value": None},
+        ],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def test_live_impact_of_another_district_site_shows_nothing(auth, portfolio):
+    email = portfolio.demo_accounts["account_manager"]
+    own = sites_of(portfolio, email)
+    sites = portfolio["site"].set_index("id")
+    own_district = sites.at[next(iter(own)), "district_id"]
+    other = int(next(s for s in sites.index if sites.at[s, "district_id"] != own_district))
+    auth.login(email)
+    mine = _post_impact(auth.client, min(own))
+    assert mine.status_code == 200 and "ws-impact-flc-0" in json.dumps(mine.get_json())
+    forged = _post_impact(auth.client, other)
+    assert forged.status_code == 200
+    text = json.dumps(forged.get_json())
+    assert "ws-impact-flc" not in text and '"children": null' in text
+
+
+def test_live_impact_without_a_session_is_refused(client):
+    response = _post_impact(client, 1)
+    assert response.status_code == 401
