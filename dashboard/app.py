@@ -92,11 +92,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     from dashboard.callbacks import adjustments as adjustments_callbacks
+    from dashboard.callbacks import audit as audit_callbacks
     from dashboard.callbacks import home as home_callbacks
     from dashboard.callbacks import impact as impact_callbacks
     from dashboard.callbacks import payroll as payroll_callbacks
     from dashboard.callbacks import pnl as pnl_callbacks
+    from dashboard.callbacks import review as review_callbacks
     from dashboard.callbacks import shell as shell_callbacks
+    from dashboard.callbacks import submission as submission_callbacks
     from dashboard.callbacks import workspace as workspace_callbacks
     from dashboard.components.shell import app_shell
 
@@ -108,6 +111,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     adjustments_callbacks.register(app)
     pnl_callbacks.register(app)
     impact_callbacks.register(app)
+    submission_callbacks.register(app)
+    review_callbacks.register(app)
+    audit_callbacks.register(app)
     return app
 
 

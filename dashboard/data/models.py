@@ -547,6 +547,9 @@ class ForecastSubmission(VersionedMixin, Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # The month's inputs were last changed (any tab), and by whom: the roll-up's "last edit".
+    last_edit_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_edit_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     __table_args__ = (
         UniqueConstraint("site_id", "year", "month", name="uq_submission"),
@@ -567,6 +570,34 @@ class ForecastSnapshotLine(Base):
     taken_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     line: Mapped[str] = mapped_column(String(40))
     value: Mapped[float] = mapped_column(Money)
+
+
+class SubmissionComment(Base):
+    """The thread of a submission: each transition's comment and free comments, in order."""
+
+    __tablename__ = "submission_comment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("forecast_submission.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    kind: Mapped[str] = mapped_column(String(20))  # submit, approve, return, reopen, edit, ...
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class VarianceExplanation(VersionedMixin, Base):
+    """The account manager's written explanation of a flagged line of a site-month."""
+
+    __tablename__ = "variance_explanation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    line: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "year", "month", "line", name="uq_variance_explanation"),
+    )
 
 
 class AppSetting(Base):

@@ -7,7 +7,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from dashboard.components import adjustments_grid, payroll_grid
+from dashboard.components import adjustments_grid, payroll_grid, submission_panel
 from dashboard.components.controls import month_options
 from dashboard.components.statistics_grid import COMPARISONS
 from dashboard.context import today
@@ -312,6 +312,7 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                         w=260,
                     ),
                     dcc.Link("Open this site's P&L →", href="/pnl", id="ws-pnl-link"),
+                    html.Div(id="ws-sub-badge"),
                     dmc.SegmentedControl(
                         id="ws-view",
                         data=[
@@ -353,6 +354,7 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                             dmc.TabsTab(
                                 "Other expenses", value="other_expense", id="ws-tab-other-expense"
                             ),
+                            dmc.TabsTab("Submission", value="submission", id="ws-tab-submission"),
                         ]
                     ),
                     dmc.TabsPanel(
@@ -421,6 +423,7 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                     dmc.TabsPanel(
                         adjustments_grid.panel("other_expense"), value="other_expense", pt="xs"
                     ),
+                    dmc.TabsPanel(submission_panel.layout(), value="submission", pt="xs"),
                 ],
                 value="statistics",
                 id="ws-tabs",

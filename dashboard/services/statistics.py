@@ -22,11 +22,11 @@ from dashboard.data.db import Database
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import adjustments, audit, payroll, versioned
+from dashboard.services import adjustments, audit, payroll, submissions, versioned
 from dashboard.services.scope import Principal, require_edit, require_view
 
 WINDOW_MONTHS = 3
-FORWARD_LIMIT_DAYS = 366  # input up to a year ahead (DOMAIN.md §3.6)
+FORWARD_LIMIT_DAYS = submissions.FORWARD_LIMIT_DAYS  # input up to a year ahead (§3.6)
 INPUT_FIELDS = st.ROOM_INPUTS + st.COUNT_INPUTS + st.RATIO_INPUTS
 
 
@@ -253,10 +253,22 @@ def save_forecast_inputs(
                 list(adjustment_edits), today, actualised
             )
             problems += adjustment_problems
+            months = _edited_months(stats, rates, payroll_clean, adjustment_edits)
+            for (year, month), reason in submissions.edit_problems(
+                session, principal, site_id, months
+            ):
+                problems.append(Problem(f"{year}-{month:02d}", "month", reason))
             if problems:
                 result.problems = problems
                 return result
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            changes = (
+                sum(len(fields) for fields in stats.values())
+                + len(rates)
+                + len(payroll_clean)
+                + len(adjustment_clean)
+            )
+            submissions.record_edits(session, principal, site_id, months, now, changes)
             result.saved_cells += _save_rates(session, principal, site_id, rates, now, attempted)
             _reprice_saved_days(session, site, {(y, m) for y, m, _ in rates})
             result.saved_cells += _save_days(
@@ -304,6 +316,15 @@ def save_forecast_inputs(
                     reason=f"conflict: saved meanwhile by {conflict.by or 'another person'}",
                 )
     return result
+
+
+def _edited_months(stats, rates, payroll_clean, adjustment_edits) -> set[tuple[int, int]]:
+    """The forecast months a save touches (each has its own submission state)."""
+    months = {(day.year, day.month) for day in stats}
+    months |= {(y, m) for y, m, _ in rates}
+    months |= {(e.day.year, e.day.month) for e, _ in payroll_clean}
+    months |= adjustments.edit_months(adjustment_edits)
+    return months
 
 
 def _save_rates(session, principal, site_id, rates, now, conflicts) -> int:

@@ -21,7 +21,11 @@ def _revenue_share_site_and_account_manager(portfolio):
 
 
 def _text(duo, element_id):
-    return duo.find_element(f"#{element_id}").get_attribute("textContent")
+    # Read in one step in the page: the panel re-renders while edits come in.
+    return duo.driver.execute_script(
+        "const el = document.getElementById(arguments[0]); return el ? el.textContent : null;",
+        element_id,
+    )
 
 
 def test_a_statistics_edit_moves_the_live_flc_before_saving(browser, portfolio):
@@ -31,7 +35,7 @@ def test_a_statistics_edit_moves_the_live_flc_before_saving(browser, portfolio):
     browser.wait_for_role("Account manager")
     duo.driver.get(f"{duo.server_url}/workspace?site={site_id}&start=2026-11")
     duo.wait_for_element("#ws-impact-flc-0", timeout=30)
-    assert _text(duo, "ws-impact-change-0") == "—"
+    until(lambda: _text(duo, "ws-impact-change-0") == "—", timeout=20)
     flc_before = _text(duo, "ws-impact-flc-0")
     revenue_before = _text(duo, "ws-impact-external_revenue-0")
     december_before = _text(duo, "ws-impact-flc-1")

@@ -1,0 +1,171 @@
+"""District roll-up callbacks: districts in scope, the roll-up of a district and month,
+search, bulk approve and return, the regional overview of late work."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, State, ctx, html
+from dash.exceptions import PreventUpdate
+
+from dashboard.callbacks.home import parse_month
+from dashboard.components import review_view
+from dashboard.components.grid import column, data_grid
+from dashboard.context import current_principal, get_db, today
+from dashboard.domain import submission as sm
+from dashboard.services import review, submissions
+from dashboard.services.scope import ScopeError
+
+
+def _region_table(overview: list[dict]):
+    rows = [
+        {
+            **entry,
+            "late": "; ".join(entry["late_sites"]) or "—",
+            "overdue": "; ".join(entry["overdue_reviews"]) or "—",
+            "late_count": len(entry["late_sites"]),
+            "overdue_count": len(entry["overdue_reviews"]),
+        }
+        for entry in overview
+    ]
+    columns = [
+        column("district", "District", minWidth=160),
+        column("sites", "Sites", "count"),
+        column(sm.DRAFT, "Draft", "count"),
+        column(sm.SUBMITTED, "Submitted", "count"),
+        column(sm.RETURNED, "Returned", "count"),
+        column(sm.APPROVED, "Approved", "count"),
+        column("late_count", "Not submitted by deadline", "count"),
+        column("late", "Late sites", minWidth=220),
+        column("overdue_count", "Reviews waiting > 3 business days", "count"),
+        column("overdue", "Overdue reviews", minWidth=220),
+    ]
+    return html.Div(
+        [
+            dmc.Title("Region overview", order=4, mt="md", mb="xs"),
+            data_grid("review-region-grid", columns, rows, row_id_field="district_id"),
+        ]
+    )
+
+
+def register(app: Dash) -> None:
+    @app.callback(
+        Output("review-district", "data"),
+        Output("review-district", "value"),
+        Input("review-requested", "data"),
+    )
+    def districts(requested):
+        principal = current_principal()
+        if principal is None:
+            raise PreventUpdate
+        with get_db().read() as session:
+            found = review.districts_in_scope(session, principal, today())
+        options = [{"value": str(d["id"]), "label": f"{d['name']} ({d['region']})"} for d in found]
+        values = {o["value"] for o in options}
+        chosen = requested if requested in values else (options[0]["value"] if options else None)
+        return options, chosen
+
+    @app.callback(
+        Output("review-grid", "rowData"),
+        Output("review-grid", "pinnedBottomRowData"),
+        Output("review-counts", "children"),
+        Output("review-chart", "figure"),
+        Output("review-region", "children"),
+        Output("review-actions", "style"),
+        Input("review-district", "value"),
+        Input("review-month", "value"),
+        Input("review-status", "value"),
+        Input("review-refresh", "data"),
+    )
+    def load(district, month, status, _refresh):
+        principal = current_principal()
+        if principal is None or not district or not month:
+            raise PreventUpdate
+        year, number = parse_month(month)
+        db, now = get_db(), today()
+        submissions.close_months(db, now)
+        try:
+            with db.read() as session:
+                rollup = review.district_rollup(
+                    session, principal, int(district), year, number, now
+                )
+                overview = (
+                    review.region_overview(session, principal, year, number, now)
+                    if principal.role in ("regional_vp", "executive", "admin")
+                    else None
+                )
+        except (ScopeError, ValueError):
+            return [], [], "This district is not in your scope.", {}, None, {"display": "none"}
+        counts = rollup["counts"]
+        summary = (
+            f"{len(rollup['rows'])} sites · "
+            + " · ".join(
+                f"{counts.get(s, 0)} {sm.STATE_LABELS[s].lower()}"
+                for s in (sm.DRAFT, sm.SUBMITTED, sm.RETURNED, sm.APPROVED, sm.LOCKED)
+            )
+            + f" · submissions due {rollup['deadline']}"
+        )
+        rows = review_view.grid_rows(rollup, status or "all")
+        reviewer = principal.role in sm.REVIEWER_ROLES
+        return (
+            rows,
+            [review_view.total_row(rollup)],
+            summary,
+            review_view.flc_variance_chart(review_view.grid_rows(rollup)),
+            _region_table(overview) if overview is not None else None,
+            {} if reviewer else {"display": "none"},
+        )
+
+    @app.callback(
+        Output("review-grid", "dashGridOptions"),
+        Input("review-search", "value"),
+        State("review-grid", "dashGridOptions"),
+    )
+    def search(text, options):
+        return {**(options or {}), "quickFilterText": text or ""}
+
+    @app.callback(
+        Output("review-message", "children"),
+        Output("review-refresh", "data"),
+        Output("review-comment", "value"),
+        Input("review-approve", "n_clicks"),
+        Input("review-return", "n_clicks"),
+        State("review-grid", "selectedRows"),
+        State("review-month", "value"),
+        State("review-comment", "value"),
+        State("review-refresh", "data"),
+        prevent_initial_call=True,
+    )
+    def act(_approve, _return, selected, month, comment, refresh):
+        principal = current_principal()
+        if principal is None or not month or not ctx.triggered[0].get("value"):
+            raise PreventUpdate
+        chosen = [r for r in (selected or []) if int(r.get("site_id") or 0) > 0]
+        if not chosen:
+            return dmc.Alert("Select one or more sites first.", color="yellow"), refresh, comment
+        year, number = parse_month(month)
+        db, now = get_db(), today()
+        items = [(int(r["site_id"]), int(r.get("version") or 0)) for r in chosen]
+        names = {int(r["site_id"]): r.get("site", str(r["site_id"])) for r in chosen}
+        if ctx.triggered_id == "review-approve":
+            done, skipped = submissions.bulk_approve(db, principal, items, year, number, now)
+            verb = "Approved"
+        else:
+            done, skipped = [], []
+            for site_id, version in items:
+                outcome = submissions.decide(
+                    db, principal, site_id, year, number, sm.RETURN, comment, version, now
+                )
+                (done.append(site_id) if outcome.ok else skipped.append((site_id, outcome.message)))
+            verb = "Returned"
+        lines = []
+        if done:
+            lines.append(dmc.Text(f"{verb} {len(done)}: " + "; ".join(names[s] for s in done)))
+        if skipped:
+            lines.append(dmc.Text(f"Skipped {len(skipped)}:", fw=600))
+            lines.append(html.Ul([html.Li(f"{names[s]} — {why}") for s, why in skipped]))
+        color = "green" if done and not skipped else ("yellow" if done else "red")
+        return (
+            dmc.Alert(lines, color=color, id="review-outcome", withCloseButton=True),
+            (refresh or 0) + 1,
+            "" if done and ctx.triggered_id == "review-return" else comment,
+        )

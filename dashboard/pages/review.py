@@ -1,0 +1,127 @@
+"""District roll-up: submissions of a district's sites for a forecast month (layout only)."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from dashboard.components import review_view
+from dashboard.components.controls import month_options
+from dashboard.context import today
+from dashboard.services.review import forecast_month
+
+dash.register_page(__name__, path="/review", name="Review", title="Review · Site Forecasting")
+
+
+def layout(district: str | None = None, month: str | None = None, **_query):
+    now = today()
+    year, number = forecast_month(now)
+    return html.Div(
+        [
+            dcc.Store(id="review-requested", data=district),
+            dcc.Store(id="review-refresh", data=0),
+            dmc.Title("District review", order=3, mb="xs"),
+            dmc.Group(
+                [
+                    dmc.Select(id="review-district", label="District", w=260, allowDeselect=False),
+                    dmc.Select(
+                        id="review-month",
+                        label="Forecast month",
+                        data=month_options(now),
+                        value=month or f"{year}-{number:02d}",
+                        allowDeselect=False,
+                        searchable=True,
+                        w=190,
+                    ),
+                    dmc.Select(
+                        id="review-status",
+                        label="Status",
+                        data=review_view.STATUS_FILTERS,
+                        value="all",
+                        allowDeselect=False,
+                        w=170,
+                    ),
+                    dmc.TextInput(
+                        id="review-search", label="Search", placeholder="Site, manager…", w=220
+                    ),
+                ],
+                align="flex-end",
+                mb="xs",
+            ),
+            dmc.Text(id="review-counts", size="sm", mb="xs"),
+            html.Div(id="review-message", role="status", **{"aria-live": "polite"}),
+            dmc.Grid(
+                [
+                    dmc.GridCol(
+                        [
+                            dag.AgGrid(
+                                id="review-grid",
+                                rowData=[],
+                                columnDefs=review_view.column_defs(),
+                                getRowId="params.data.row_id",
+                                defaultColDef={
+                                    "sortable": True,
+                                    "resizable": True,
+                                    "filter": True,
+                                    "minWidth": 100,
+                                },
+                                dashGridOptions={
+                                    "rowSelection": "multiple",
+                                    "suppressRowClickSelection": True,
+                                    "domLayout": "autoHeight",
+                                    "ensureDomOrder": True,
+                                    "enableCellTextSelection": True,
+                                },
+                                className="ag-theme-quartz",
+                                style={"width": "100%"},
+                            ),
+                            html.Div(
+                                [
+                                    dmc.Textarea(
+                                        id="review-comment",
+                                        label="Comment (required to return)",
+                                        autosize=True,
+                                        minRows=2,
+                                    ),
+                                    dmc.Group(
+                                        [
+                                            dmc.Button(
+                                                "Approve selected",
+                                                id="review-approve",
+                                                color="green",
+                                                size="xs",
+                                            ),
+                                            dmc.Button(
+                                                "Return selected with comment",
+                                                id="review-return",
+                                                color="orange",
+                                                size="xs",
+                                            ),
+                                        ],
+                                        gap="xs",
+                                        mt="xs",
+                                    ),
+                                    dmc.Text(
+                                        "Approve selected skips sites with unexplained flags and "
+                                        "anything that is not submitted; it says which and why.",
+                                        size="xs",
+                                        c="dimmed",
+                                    ),
+                                ],
+                                id="review-actions",
+                                style={"display": "none"},
+                            ),
+                        ],
+                        span={"base": 12, "lg": 8},
+                    ),
+                    dmc.GridCol(
+                        dcc.Graph(id="review-chart", config={"displaylogo": False}),
+                        span={"base": 12, "lg": 4},
+                    ),
+                ]
+            ),
+            html.Div(id="review-region"),
+        ]
+    )

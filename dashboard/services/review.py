@@ -1,0 +1,326 @@
+"""The district roll-up (one row per site: submission status, forecast vs budget, flags,
+waiting time), the regional overview of late work, and each person's inbox (§8.2, §8.3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.data.models import (
+    District,
+    ForecastSubmission,
+    Region,
+    ScopeAssignment,
+    Site,
+    User,
+    VarianceExplanation,
+)
+from dashboard.domain import pnl as pnl_domain
+from dashboard.domain import submission as sm
+from dashboard.services import submissions
+from dashboard.services.scope import Principal, ScopeError, visible_site_ids
+
+LINES = submissions.SUMMARY_LINES
+
+
+def forecast_month(today: dt.date) -> tuple[int, int]:
+    """The month being forecast for submission: next month."""
+    return (today.year + (today.month == 12), today.month % 12 + 1)
+
+
+def districts_in_scope(session: Session, principal: Principal, today: dt.date) -> list[dict]:
+    """Districts with at least one site the person may see, with their region."""
+    visible = visible_site_ids(session, principal, today)
+    if not visible:
+        return []
+    rows = session.execute(
+        select(District.id, District.name, Region.id, Region.name)
+        .join(Region, Region.id == District.region_id)
+        .where(District.id.in_(select(Site.district_id).where(Site.id.in_(visible))))
+        .order_by(Region.name, District.name)
+    ).all()
+    return [
+        {"id": d, "name": name, "region_id": r, "region": region} for d, name, r, region in rows
+    ]
+
+
+def _account_managers(session: Session, site_ids: list[int], today: dt.date) -> dict[int, str]:
+    rows = session.execute(
+        select(ScopeAssignment.site_id, User.display_name)
+        .join(User, User.id == ScopeAssignment.user_id)
+        .where(
+            ScopeAssignment.site_id.in_(site_ids),
+            User.role == "account_manager",
+            User.is_active.is_(True),
+        )
+        .order_by(User.display_name)
+    ).all()
+    names: dict[int, list[str]] = defaultdict(list)
+    for site_id, name in rows:
+        names[site_id].append(name)
+    return {s: ", ".join(n) for s, n in names.items()}
+
+
+def _variance(forecast: float, budget: float) -> tuple[float, float | None]:
+    return pnl_domain.variance(forecast, budget)
+
+
+def district_rollup(
+    session: Session,
+    principal: Principal,
+    district_id: int,
+    year: int,
+    month: int,
+    today: dt.date,
+) -> dict:
+    """One row per site of the district the person may see, and the district totals."""
+    visible = visible_site_ids(session, principal, today)
+    sites = session.execute(
+        select(Site.id, Site.site_number, Site.name)
+        .where(Site.district_id == district_id, Site.id.in_(visible))
+        .order_by(Site.site_number)
+    ).all()
+    if not sites:
+        raise ScopeError("This district is not in your scope.")
+    ids = [s[0] for s in sites]
+    forecast = submissions.month_lines(session, ids, year, month, today).set_index("site_id")
+    budget = submissions._budget_month(session, ids, year, month).set_index("site_id")
+    rows_by_site = {
+        r.site_id: r
+        for r in session.scalars(
+            select(ForecastSubmission).where(
+                ForecastSubmission.site_id.in_(ids),
+                ForecastSubmission.year == year,
+                ForecastSubmission.month == month,
+            )
+        )
+    }
+    explained: dict[int, set[str]] = defaultdict(set)
+    for site_id, line, text in session.execute(
+        select(
+            VarianceExplanation.site_id, VarianceExplanation.line, VarianceExplanation.text
+        ).where(
+            VarianceExplanation.site_id.in_(ids),
+            VarianceExplanation.year == year,
+            VarianceExplanation.month == month,
+        )
+    ):
+        if (text or "").strip():
+            explained[site_id].add(line)
+    limits = submissions.thresholds(session)
+    people = submissions._names(session, [r.last_edit_by_id for r in rows_by_site.values()])
+    managers = _account_managers(session, ids, today)
+    deadline = sm.submission_deadline(year, month)
+    out, totals = [], defaultdict(float)
+    for site_id, number, name in sites:
+        row = rows_by_site.get(site_id)
+        state = row.status if row else sm.DRAFT
+        f = forecast.loc[site_id] if site_id in forecast.index else None
+        b = budget.loc[site_id] if site_id in budget.index else None
+        record = {
+            "site_id": site_id,
+            "site_number": number,
+            "site": f"{number} · {name}",
+            "account_manager": managers.get(site_id, ""),
+            "status": state,
+            "status_label": sm.STATE_LABELS[state],
+            "version": row.version if row else 0,
+        }
+        values = {}
+        for line in (*LINES,):
+            value = float(f[line]) if f is not None else 0.0
+            base = float(b[line]) if b is not None else 0.0
+            amount, fraction = _variance(value, base)
+            values[line] = value
+            totals[line] += value
+            totals[f"{line}_budget"] += base
+            record[line] = round(value, 2)
+            record[f"{line}_budget"] = round(base, 2)
+            record[f"{line}_var"] = round(amount, 2)
+            record[f"{line}_pct"] = fraction
+        flags = sm.variance_flags(
+            values,
+            {line: record[f"{line}_budget"] for line in LINES},
+            limits,
+        )
+        open_flags = [fl.line for fl in flags if fl.line not in explained[site_id]]
+        record["flags"] = ", ".join(submissions.LINE_LABELS[fl.line] for fl in flags)
+        record["flag_count"] = len(flags)
+        record["unexplained"] = ", ".join(submissions.LINE_LABELS[x] for x in open_flags)
+        record["explained"] = (
+            "—" if not flags else ("All explained" if not open_flags else "Missing")
+        )
+        record["last_edit"] = (
+            row.last_edit_at.isoformat(sep=" ", timespec="minutes")
+            if row and row.last_edit_at
+            else ""
+        )
+        record["last_edit_by"] = people.get(row.last_edit_by_id, "") if row else ""
+        waiting = (
+            sm.business_days_between(row.submitted_at.date(), today)
+            if row and state == sm.SUBMITTED and row.submitted_at
+            else None
+        )
+        record["days_waiting"] = waiting
+        record["review_overdue"] = bool(
+            row
+            and state == sm.SUBMITTED
+            and row.submitted_at
+            and sm.review_overdue(row.submitted_at.date(), today)
+        )
+        record["late"] = sm.missing_submission(state, year, month, today)
+        record["approvable"] = state == sm.SUBMITTED and not open_flags
+        out.append(record)
+    total = {"site_id": 0, "site": "District total", "status_label": "", "version": 0}
+    for line in LINES:
+        amount, fraction = _variance(totals[line], totals[f"{line}_budget"])
+        total[line] = round(totals[line], 2)
+        total[f"{line}_budget"] = round(totals[f"{line}_budget"], 2)
+        total[f"{line}_var"] = round(amount, 2)
+        total[f"{line}_pct"] = fraction
+    counts = defaultdict(int)
+    for record in out:
+        counts[record["status"]] += 1
+    district = session.get(District, district_id)
+    return {
+        "district_id": district_id,
+        "district": district.name,
+        "year": year,
+        "month": month,
+        "deadline": deadline.isoformat(),
+        "thresholds": {"pct": limits.pct, "amount": limits.amount},
+        "rows": out,
+        "total": total,
+        "counts": dict(counts),
+    }
+
+
+def region_overview(
+    session: Session, principal: Principal, year: int, month: int, today: dt.date
+) -> list[dict]:
+    """Per district in scope: how many sites are in each state, and the late work — reviews
+    waiting more than 3 business days and sites not submitted by the deadline."""
+    visible = visible_site_ids(session, principal, today)
+    if not visible:
+        return []
+    sites = session.execute(
+        select(Site.id, Site.site_number, Site.name, District.id, District.name)
+        .join(District, District.id == Site.district_id)
+        .where(Site.id.in_(visible))
+        .order_by(District.name, Site.site_number)
+    ).all()
+    states = {
+        r.site_id: r
+        for r in session.scalars(
+            select(ForecastSubmission).where(
+                ForecastSubmission.site_id.in_([s[0] for s in sites]),
+                ForecastSubmission.year == year,
+                ForecastSubmission.month == month,
+            )
+        )
+    }
+    by_district: dict[int, dict] = {}
+    for site_id, number, name, district_id, district in sites:
+        entry = by_district.setdefault(
+            district_id,
+            {
+                "district_id": district_id,
+                "district": district,
+                "sites": 0,
+                **{state: 0 for state in sm.STATES},
+                "late_sites": [],
+                "overdue_reviews": [],
+            },
+        )
+        row = states.get(site_id)
+        state = row.status if row else sm.DRAFT
+        entry["sites"] += 1
+        entry[state] += 1
+        if sm.missing_submission(state, year, month, today):
+            entry["late_sites"].append(f"{number} · {name}")
+        if (
+            row
+            and state == sm.SUBMITTED
+            and row.submitted_at
+            and sm.review_overdue(row.submitted_at.date(), today)
+        ):
+            entry["overdue_reviews"].append(f"{number} · {name}")
+    return list(by_district.values())
+
+
+def inbox(session: Session, principal: Principal, today: dt.date) -> list[dict]:
+    """What needs this person's action: account managers — sites to submit for the forecast
+    month and returned months; reviewers — submissions waiting for their decision."""
+    visible = visible_site_ids(session, principal, today)
+    if not visible:
+        return []
+    year, month = forecast_month(today)
+    names = dict(
+        session.execute(
+            select(Site.id, Site.site_number + " · " + Site.name).where(Site.id.in_(visible))
+        ).all()
+    )
+    rows = session.scalars(
+        select(ForecastSubmission).where(
+            ForecastSubmission.site_id.in_(visible),
+            (ForecastSubmission.year * 100 + ForecastSubmission.month)
+            >= today.year * 100 + today.month,
+        )
+    ).all()
+    items = []
+    if principal.role in sm.REVIEWER_ROLES:
+        for row in rows:
+            if row.status != sm.SUBMITTED:
+                continue
+            waiting = (
+                sm.business_days_between(row.submitted_at.date(), today) if row.submitted_at else 0
+            )
+            items.append(
+                {
+                    "kind": "to_review",
+                    "label": "To review",
+                    "site_id": row.site_id,
+                    "site": names[row.site_id],
+                    "month": f"{row.year}-{row.month:02d}",
+                    "detail": f"Waiting {waiting} business day{'s' if waiting != 1 else ''}"
+                    + (" — overdue" if waiting > sm.REVIEW_BUSINESS_DAYS else ""),
+                    "overdue": waiting > sm.REVIEW_BUSINESS_DAYS,
+                }
+            )
+    if principal.role == "account_manager":
+        by_key = {(r.site_id, r.year, r.month): r for r in rows}
+        deadline = sm.submission_deadline(year, month)
+        for site_id in sorted(visible, key=lambda s: names[s]):
+            row = by_key.get((site_id, year, month))
+            state = row.status if row else sm.DRAFT
+            if state == sm.DRAFT:
+                items.append(
+                    {
+                        "kind": "to_submit",
+                        "label": "To submit",
+                        "site_id": site_id,
+                        "site": names[site_id],
+                        "month": f"{year}-{month:02d}",
+                        "detail": f"Due {deadline:%a %b %-d}"
+                        + (" — late" if today > deadline else ""),
+                        "overdue": today > deadline,
+                    }
+                )
+        for row in rows:
+            if row.status == sm.RETURNED:
+                items.append(
+                    {
+                        "kind": "returned",
+                        "label": "Returned",
+                        "site_id": row.site_id,
+                        "site": names[row.site_id],
+                        "month": f"{row.year}-{row.month:02d}",
+                        "detail": row.review_comment or "",
+                        "overdue": False,
+                    }
+                )
+    order = {"returned": 0, "to_review": 1, "to_submit": 2}
+    return sorted(items, key=lambda i: (order[i["kind"]], i["month"], i["site"]))

@@ -1,0 +1,335 @@
+"""The submission workflow against a real database (SQLite and PostgreSQL): the checklist,
+the edit gate in the one save path, the stale-approval race, two reviewers at once, bulk
+approval skipping flagged sites, roles, the month-end lock and the audit rows.
+
+Months 2027-08, 2027-10 and 2027-11 and the sites used here are not touched by other tests."""
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from dashboard.data.models import AuditLog, ForecastSnapshotLine, ForecastSubmission, User
+from dashboard.domain import submission as sm
+from dashboard.domain.periods import days_in_month
+from dashboard.services import review, submissions
+from dashboard.services import statistics as stats
+from dashboard.services.accounts import principal_of
+from dashboard.services.scope import can_edit_site
+from tests.conftest import TEST_TODAY
+
+EXPLAINED = {"flc": "Contract change agreed with the client.", "internal_revenue": "Same."}
+
+
+def _person(db, email):
+    with db.read() as session:
+        return principal_of(session.scalar(select(User).where(User.email == email)))
+
+
+def _row(db, site_id, year, month):
+    with db.read() as session:
+        return session.scalar(
+            select(ForecastSubmission).where(
+                ForecastSubmission.site_id == site_id,
+                ForecastSubmission.year == year,
+                ForecastSubmission.month == month,
+            )
+        )
+
+
+def _version(db, site_id, year, month):
+    row = _row(db, site_id, year, month)
+    return row.version if row else 0
+
+
+def _complete_statistics(db, person, site_id, year, month, valet=None):
+    """Save a statistics forecast for every day of the month (hotel completeness)."""
+    with db.read() as session:
+        window = stats.window_payload(
+            stats.load_window(session, person, site_id, (year, month), TEST_TODAY)
+        )
+    edits = []
+    for day in window["days"]:
+        when = dt.date.fromisoformat(day["day"])
+        if (when.year, when.month) != (year, month):
+            continue
+        value = valet if valet is not None else round(day.get("forecast_valet_daily", 0.0)) + 1
+        edits.append(stats.StatisticEdit(when, "valet_daily", value, day["version"]))
+    result = stats.save_forecast_inputs(db, person, site_id, edits, [], TEST_TODAY)
+    assert result.ok, result
+    return result
+
+
+def _submit(db, person, site_id, year, month, explanations=EXPLAINED):
+    return submissions.submit(
+        db,
+        person,
+        site_id,
+        year,
+        month,
+        TEST_TODAY,
+        _version(db, site_id, year, month),
+        explanations,
+    )
+
+
+def test_checklist_blocks_until_inputs_and_explanations_are_there(db):
+    am, dm = _person(db, "am0004@example.com"), _person(db, "dm02@example.com")
+    site_id, year, month = 7, 2027, 10  # a revenue share hotel
+    with db.read() as session:
+        review_before = submissions.month_review(session, am, site_id, year, month, TEST_TODAY)
+    assert review_before["status"] == sm.DRAFT and review_before["may_submit"]
+    assert any(m.startswith("Statistics: 31 days") for m in review_before["missing"])
+
+    refused = _submit(db, am, site_id, year, month, explanations=None)
+    assert not refused.ok and any("Statistics" in p for p in refused.problems)
+    assert _row(db, site_id, year, month) is None  # nothing half-written
+
+    # Far more valet cars than budget: revenue share lifts IR and FLC past the threshold.
+    _complete_statistics(db, am, site_id, year, month, valet=900)
+    with db.read() as session:
+        flagged = submissions.month_review(session, am, site_id, year, month, TEST_TODAY)
+    assert flagged["missing"] == []
+    assert {f["line"] for f in flagged["flags"]} == {"flc", "internal_revenue"}
+    assert not any(f["explained"] for f in flagged["flags"])
+    blocked = _submit(db, am, site_id, year, month, explanations=None)
+    assert not blocked.ok
+    assert any(p.startswith("FLC is +$") and "write an explanation" in p for p in blocked.problems)
+
+    done = _submit(db, am, site_id, year, month)
+    assert done.ok, done
+    row = _row(db, site_id, year, month)
+    assert row.status == sm.SUBMITTED and row.submitted_by_id == am.user_id
+    with db.read() as session:
+        snapshot = dict(
+            session.execute(
+                select(ForecastSnapshotLine.line, ForecastSnapshotLine.value).where(
+                    ForecastSnapshotLine.submission_id == row.id
+                )
+            ).all()
+        )
+        audit_rows = session.scalars(
+            select(AuditLog).where(
+                AuditLog.site_id == site_id,
+                AuditLog.entity == "forecast_submission",
+                AuditLog.record_key == "2027-10",
+            )
+        ).all()
+        after = submissions.month_review(session, dm, site_id, year, month, TEST_TODAY)
+    assert snapshot["flc"] == pytest.approx(flagged["figures"]["flc"]["forecast"], abs=0.01)
+    assert {"external_revenue", "internal_revenue", "payroll", "occupied_rooms"} <= set(snapshot)
+    assert [(a.action, a.old_value, a.new_value) for a in audit_rows] == [
+        ("submit", "DRAFT", "SUBMITTED")
+    ]
+    assert "Contract change" in audit_rows[0].reason
+    assert after["thread"][-1]["kind"] == "submit" and after["may_decide"]
+
+
+def test_account_manager_cannot_edit_a_submitted_month_but_the_district_manager_can(db):
+    am, dm = _person(db, "am0004@example.com"), _person(db, "dm02@example.com")
+    site_id, year, month = 7, 2027, 10
+    if (
+        _row(db, site_id, year, month) is None
+        or _row(db, site_id, year, month).status != sm.SUBMITTED
+    ):
+        test_checklist_blocks_until_inputs_and_explanations_are_there(db)
+    day = dt.date(2027, 10, 5)
+    with db.read() as session:
+        window = stats.window_payload(
+            stats.load_window(session, am, site_id, (year, month), TEST_TODAY)
+        )
+    version = next(d["version"] for d in window["days"] if d["day"] == day.isoformat())
+    refused = stats.save_forecast_inputs(
+        db, am, site_id, [stats.StatisticEdit(day, "valet_daily", 850, version)], [], TEST_TODAY
+    )
+    assert not refused.ok
+    assert "only your district manager can change it now" in refused.problems[0].message
+
+    before = _version(db, site_id, year, month)
+    done = stats.save_forecast_inputs(
+        db, dm, site_id, [stats.StatisticEdit(day, "valet_daily", 850, version)], [], TEST_TODAY
+    )
+    assert done.ok, done
+    row = _row(db, site_id, year, month)
+    assert row.status == sm.SUBMITTED and row.version == before + 1
+    assert row.last_edit_by_id == dm.user_id
+    with db.read() as session:
+        thread = submissions.month_review(session, am, site_id, year, month, TEST_TODAY)["thread"]
+    assert thread[-1]["kind"] == "edit" and "changed 1 value" in thread[-1]["body"]
+
+
+def test_stale_approval_is_refused_and_two_reviewers_produce_one_outcome(db):
+    am, dm = _person(db, "am0007@example.com"), _person(db, "dm02@example.com")
+    site_id, year, month = 6, 2027, 10  # no rooms, not per labor hour: nothing to complete
+    assert _submit(db, am, site_id, year, month).ok
+    seen = _version(db, site_id, year, month)
+    # The account manager's submission changes after the reviewer loaded it: a district
+    # manager colleague's edit (here the same district manager in another tab) bumps it.
+    assert submissions.add_comment(db, dm, site_id, year, month, "Looking at it.", TEST_TODAY).ok
+    edit = stats.save_forecast_inputs(
+        db,
+        dm,
+        site_id,
+        [stats.StatisticEdit(dt.date(2027, 10, 9), "valet_daily", 77, 0)],
+        [],
+        TEST_TODAY,
+    )
+    assert edit.ok, edit
+    stale = submissions.decide(db, dm, site_id, year, month, sm.APPROVE, None, seen, TEST_TODAY)
+    assert not stale.ok and stale.stale and "Reload" in stale.message
+    assert _row(db, site_id, year, month).status == sm.SUBMITTED
+
+    # Two reviewers (the district manager and the regional vice president) at once.
+    fresh = _version(db, site_id, year, month)
+    with db.read() as session:
+        rvp = next(
+            principal_of(u)
+            for u in session.scalars(select(User).where(User.role == "regional_vp"))
+            if can_edit_site(session, principal_of(u), site_id, TEST_TODAY)
+        )
+    results = []
+
+    def act(person, action, comment):
+        results.append(
+            submissions.decide(db, person, site_id, year, month, action, comment, fresh, TEST_TODAY)
+        )
+
+    threads = [
+        threading.Thread(target=act, args=(dm, sm.APPROVE, None)),
+        threading.Thread(target=act, args=(rvp, sm.RETURN, "Please recheck October.")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.ok for r in results) == [False, True]
+    row = _row(db, site_id, year, month)
+    assert row.version == fresh + 1
+    with db.read() as session:
+        decisions = session.scalars(
+            select(AuditLog.action).where(
+                AuditLog.site_id == site_id,
+                AuditLog.entity == "forecast_submission",
+                AuditLog.record_key == "2027-10",
+                AuditLog.action.in_(("approve", "return")),
+            )
+        ).all()
+    assert (
+        len(decisions) == 1
+        and {"approve": sm.APPROVED, "return": sm.RETURNED}[decisions[0]] == row.status
+    )
+
+
+def test_account_manager_cannot_approve_and_nobody_approves_their_own(db):
+    am, dm = _person(db, "am0007@example.com"), _person(db, "dm02@example.com")
+    site_id, year, month = 6, 2027, 11
+    assert _submit(db, am, site_id, year, month).ok
+    version = _version(db, site_id, year, month)
+    refused = submissions.decide(
+        db, am, site_id, year, month, sm.APPROVE, None, version, TEST_TODAY
+    )
+    assert not refused.ok and "Only a district manager" in refused.message
+    outsider = _person(db, "dm03@example.com")  # another district
+    refused = submissions.decide(
+        db, outsider, site_id, year, month, sm.APPROVE, None, version, TEST_TODAY
+    )
+    assert not refused.ok and "not in your scope" in refused.message
+    no_comment = submissions.decide(
+        db, dm, site_id, year, month, sm.RETURN, " ", version, TEST_TODAY
+    )
+    assert not no_comment.ok and "Write a comment" in no_comment.message
+    assert _row(db, site_id, year, month).status == sm.SUBMITTED
+
+    returned = submissions.decide(
+        db, dm, site_id, year, month, sm.RETURN, "Payroll looks light.", version, TEST_TODAY
+    )
+    assert returned.ok
+    # The next edit puts a returned month back to draft.
+    edit = stats.save_forecast_inputs(
+        db,
+        am,
+        site_id,
+        [stats.StatisticEdit(dt.date(2027, 11, 3), "valet_daily", 12, 0)],
+        [],
+        TEST_TODAY,
+    )
+    assert edit.ok, edit
+    assert _row(db, site_id, year, month).status == sm.DRAFT
+
+
+def test_bulk_approval_skips_sites_with_unexplained_flags(db):
+    dm = _person(db, "dm02@example.com")
+    admin = _person(db, "admin@example.com")
+    year, month = 2027, 8
+    explained_site, bare_site = 9, 8  # hotels of district 2
+    people = {9: _person(db, "am0005@example.com"), 8: _person(db, "am0006@example.com")}
+    for site_id in (explained_site, bare_site):
+        _complete_statistics(db, people[site_id], site_id, year, month)
+    try:
+        # Nothing needs an explanation at submission (thresholds out of reach) ...
+        assert submissions.set_thresholds(db, admin, 10.0, 10_000_000).ok
+        assert _submit(db, people[9], explained_site, year, month, EXPLAINED).ok
+        assert _submit(db, people[8], bare_site, year, month, None).ok
+        # ... then any variance of a dollar or more does: only one site has explanations.
+        assert submissions.set_thresholds(db, admin, 0.5, 1).ok
+        items = [(s, _version(db, s, year, month)) for s in (explained_site, bare_site)]
+        approved, skipped = submissions.bulk_approve(db, dm, items, year, month, TEST_TODAY)
+        with db.read() as session:
+            rollup = review.district_rollup(session, dm, 2, year, month, TEST_TODAY)
+    finally:
+        assert submissions.set_thresholds(
+            db, admin, sm.DEFAULT_PCT_THRESHOLD, sm.DEFAULT_AMOUNT_THRESHOLD
+        ).ok
+    assert approved == [explained_site]
+    assert [s for s, _ in skipped] == [bare_site] and "unexplained" in skipped[0][1]
+    assert _row(db, explained_site, year, month).status == sm.APPROVED
+    assert _row(db, bare_site, year, month).status == sm.SUBMITTED
+
+    rows = {r["site_id"]: r for r in rollup["rows"]}
+    assert rows[explained_site]["status"] == sm.APPROVED
+    assert rows[bare_site]["status"] == sm.SUBMITTED and not rows[bare_site]["approvable"]
+    assert rows[bare_site]["explained"] == "Missing"
+    assert rollup["total"]["flc"] == pytest.approx(sum(r["flc"] for r in rollup["rows"]), abs=0.05)
+
+
+def test_only_an_administrator_sets_thresholds(db):
+    dm = _person(db, "dm02@example.com")
+    assert not submissions.set_thresholds(db, dm, 0.1, 100).ok
+    admin = _person(db, "admin@example.com")
+    assert not submissions.set_thresholds(db, admin, "x", 100).ok
+    assert not submissions.set_thresholds(db, admin, 0, 100).ok
+
+
+def test_approved_months_lock_at_month_end_close(db):
+    am, dm = _person(db, "am0008@example.com"), _person(db, "dm03@example.com")
+    site_id, year, month = 11, 2027, 10
+    assert _submit(db, am, site_id, year, month).ok
+    assert submissions.decide(
+        db,
+        dm,
+        site_id,
+        year,
+        month,
+        sm.APPROVE,
+        None,
+        _version(db, site_id, year, month),
+        TEST_TODAY,
+    ).ok
+    after_close = dt.date(2027, 11, 2)
+    assert submissions.close_months(db, TEST_TODAY) == 0  # October 2027 has not closed
+    assert submissions.close_months(db, after_close) >= 1
+    assert _row(db, site_id, year, month).status == sm.LOCKED
+    reopen = submissions.decide(
+        db,
+        dm,
+        site_id,
+        year,
+        month,
+        sm.REOPEN,
+        "Late invoice.",
+        _version(db, site_id, year, month),
+        TEST_TODAY,
+    )
+    assert not reopen.ok and "locked" in reopen.message
+    assert days_in_month(year, month) == 31
