@@ -25,6 +25,8 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
 SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
 SIGN_IN_WINDOW_S = 15 * 60
+SESSION_HOURS = 8
+REVOKED_SESSION_PREFIX = "revoked-session:"
 
 
 def _safe_next(target: str | None) -> str:
@@ -54,7 +56,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        # The cookie is written when the session changes (sign-in, sign-out), not by every
+        # callback: a callback answered after sign-out cannot put the old session back, and
+        # the 8-hour lifetime is absolute (DOMAIN.md §9).
+        SESSION_REFRESH_EACH_REQUEST=False,
         TESTING=settings.testing,
     )
     server.extensions["dashboard.settings"] = settings
@@ -73,6 +79,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
+        # A signed-out session stays signed out even if a request that was in flight when
+        # the person signed out sends the old session cookie back (the cookie is client-side).
+        sid = session.get("sid")
+        if not sid or cache.get(f"{REVOKED_SESSION_PREFIX}{sid}"):
+            return None
         with get_db().read() as db_session:
             principal = accounts.load_principal(db_session, int(user_id))
         return SignedInUser(principal) if principal else None
@@ -149,6 +160,7 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
                 if principal:
                     cache.delete(throttle_key)
                     session.clear()
+                    session["sid"] = secrets.token_urlsafe(24)
                     login_user(SignedInUser(principal))
                     session.permanent = True
                     return redirect(next_url)
@@ -166,6 +178,9 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
                 audit.record(
                     db_session, user_id=principal.user_id, action="sign_out", entity="session"
                 )
+        sid = session.get("sid")
+        if sid:
+            cache.set(f"{REVOKED_SESSION_PREFIX}{sid}", 1, timeout=SESSION_HOURS * 3600)
         logout_user()
         session.clear()
         return redirect(url_for("sign_in"))

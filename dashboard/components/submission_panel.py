@@ -40,7 +40,7 @@ def layout():
                 label=f"Explain the {label} variance",
                 autosize=True,
                 minRows=2,
-                maxLength=sm.MAX_COMMENT,
+                inputProps={"maxLength": sm.MAX_COMMENT},
             ),
             id=f"ws-sub-explain-{line}-box",
             style={"display": "none"},
@@ -72,7 +72,7 @@ def layout():
                         label="Comment for the account manager (required to return or reopen)",
                         autosize=True,
                         minRows=2,
-                        maxLength=sm.MAX_COMMENT,
+                        inputProps={"maxLength": sm.MAX_COMMENT},
                     ),
                     dmc.Group(
                         [
@@ -97,7 +97,7 @@ def layout():
                 placeholder="Add a comment to this month's thread",
                 autosize=True,
                 minRows=1,
-                maxLength=sm.MAX_COMMENT,
+                inputProps={"maxLength": sm.MAX_COMMENT},
             ),
             dmc.Button(
                 "Add comment", id="ws-sub-add-comment", variant="default", size="xs", mt="xs"
