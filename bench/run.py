@@ -85,6 +85,8 @@ BUDGETS_MS: dict[str, float] = {
     "pnl_site_": 200.0,
     "pnl_district_": 500.0,
     "pnl_": 2000.0,
+    "review_district_": 500.0,
+    "review_region_": 2000.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
@@ -845,6 +847,75 @@ def pnl_portfolio_executive(ctx: Context) -> Measurement:
         return len(json.dumps(result))
 
     return ctx.measure(op)
+
+
+def _largest_district_and_manager(ctx: Context) -> tuple[int, int, Principal]:
+    from dashboard.data.models import ScopeAssignment, Site, User
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        district_id, count = session.execute(
+            select(Site.district_id, func.count(Site.id))
+            .group_by(Site.district_id)
+            .order_by(func.count(Site.id).desc(), Site.district_id)
+        ).first()
+        user = session.scalars(
+            select(User)
+            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
+            .where(ScopeAssignment.district_id == district_id, User.role == "district_manager")
+        ).first()
+        if user is None:
+            raise BenchError("No district manager covers the largest district.")
+        return district_id, count, principal_of(user)
+
+
+@scenario("review_district_rollup")
+def review_district_rollup(ctx: Context) -> Measurement:
+    """The district review page for the largest district and next month: every site's
+    submission state, forecast vs budget (the P&L engine), flags and explanations."""
+    from dashboard.services import review
+
+    district_id, count, person = _largest_district_and_manager(ctx)
+    year, month = review.forecast_month(ctx.today)
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = review.district_rollup(session, person, district_id, year, month, ctx.today)
+        if len(result["rows"]) != count:
+            raise BenchError(f"{len(result['rows'])} rows, expected {count}")
+        return len(json.dumps(result, default=str))
+
+    result = ctx.measure(op)
+    result.notes = f"district id {district_id}, {count} sites"
+    return result
+
+
+@scenario("review_region_overview")
+def review_region_overview(ctx: Context) -> Measurement:
+    """The regional vice president's overview: per district of the region, sites by state,
+    late submissions and reviews waiting more than 3 business days."""
+    from dashboard.data.models import User
+    from dashboard.services import review
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        person = principal_of(
+            session.scalars(
+                select(User).where(User.role == "regional_vp").order_by(User.id)
+            ).first()
+        )
+    year, month = review.forecast_month(ctx.today)
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = review.region_overview(session, person, year, month, ctx.today)
+        if not result:
+            raise BenchError("no district in the region")
+        return len(json.dumps(result))
+
+    result = ctx.measure(op)
+    result.notes = "first regional vice president's region"
+    return result
 
 
 def select_scenarios(patterns: list[str] | None) -> list[str]:

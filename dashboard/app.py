@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     pnl_callbacks.register(app)
     impact_callbacks.register(app)
     submission_callbacks.register(app)
+    submission_callbacks.register_home(app)
     review_callbacks.register(app)
     audit_callbacks.register(app)
     return app

@@ -4,15 +4,17 @@ which checks scope, role and version on the server whatever the browser sends.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash_mantine_components as dmc
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks.home import parse_month
 from dashboard.components import submission_panel as panel
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import submission as sm
-from dashboard.services import submissions
+from dashboard.services import review, submissions
 from dashboard.services.scope import ScopeError
 
 SHOWN, HIDDEN = {}, {"display": "none"}
@@ -156,3 +158,41 @@ def register(app: Dash) -> None:
             )
             keep_review = "" if outcome.ok else no_update
         return _message(outcome), (refresh or 0) + 1, keep_review, keep_comment
+
+
+def register_home(app: Dash) -> None:
+    @app.callback(Output("home-submissions", "children"), Input("home-submissions", "id"))
+    def home_submissions(_):
+        principal = current_principal()
+        if principal is None or principal.role != "account_manager":
+            return None
+        with get_db().read() as session:
+            mine = review.my_submissions(session, principal, today())
+        start = f"{mine['year']}-{mine['month']:02d}"
+        items = []
+        for site in mine["sites"]:
+            line = [
+                dmc.Badge(
+                    site["status_label"],
+                    color=panel.STATUS_COLORS.get(site["status"], "gray"),
+                    id=f"home-sub-status-{site['site_id']}",
+                ),
+                dcc.Link(site["site"], href=f"/workspace?site={site['site_id']}&start={start}"),
+            ]
+            if site["comment"]:
+                line.append(dmc.Text(f"Returned: {site['comment']}", size="sm", c="orange"))
+            items.append(html.Li(dmc.Group(line, gap="xs")))
+        month = dt.date(mine["year"], mine["month"], 1)
+        deadline = dt.date.fromisoformat(mine["deadline"])
+        return dmc.Paper(
+            [
+                dmc.Text(
+                    f"Your {month:%B %Y} forecasts · due {deadline:%a %b %-d}", fw=600, size="sm"
+                ),
+                html.Ul(items, style={"listStyle": "none", "paddingLeft": 0, "margin": 0}),
+            ],
+            withBorder=True,
+            p="xs",
+            mb="md",
+            id="home-submission-card",
+        )

@@ -33,6 +33,7 @@ def layout(**_query):
                 align="flex-end",
                 mb="md",
             ),
+            html.Div(id="home-submissions"),
             dcc.Loading(html.Div(id="home-content"), type="dot", delay_show=300),
         ]
     )

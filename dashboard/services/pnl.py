@@ -914,10 +914,13 @@ def _compute(
     today: dt.date,
     terms: dict[int, rv.SiteTerms],
     variants: Sequence[dict[tuple[int, int, int], DriverChange] | None] = (None,),
+    keep: set[tuple[int, int]] | None = None,
 ) -> list[list[dict]]:
     """P&L lines of ``ids`` for the consecutive ``months``, once per variant of driver
     changes (None: the saved forecast): per variant, one dict per site-month. The inputs are
-    read once for all variants."""
+    read once for all variants. ``keep``: only these months are wanted; sites whose internal
+    revenue does not accumulate skip the others (accumulating sites still walk every month
+    for their year to date)."""
     if not ids:
         return [[] for _ in variants]
     years = sorted({y for y, _ in months})
@@ -944,7 +947,9 @@ def _compute(
                 dict(loaded.drivers), {k: dict(v) for k, v in loaded.hours.items()}, loaded.expenses
             )
             _apply_changes(inputs, changes, terms)
-        results.append(_rows_of(ids, months, today, terms, kinds, ledger, closes, chained, inputs))
+        results.append(
+            _rows_of(ids, months, today, terms, kinds, ledger, closes, chained, inputs, keep)
+        )
     return results
 
 
@@ -958,6 +963,7 @@ def _rows_of(
     closes: dict,
     chained: set[int],
     loaded: _Inputs,
+    keep: set[tuple[int, int]] | None = None,
 ) -> list[dict]:
     drivers, hours, expenses = loaded.drivers, loaded.hours, loaded.expenses
     out: list[dict] = []
@@ -968,6 +974,8 @@ def _rows_of(
         ytd = rv.YearToDate()
         accumulates = site_id in chained
         for y, m in months:
+            if keep is not None and (y, m) not in keep and site_id not in chained:
+                continue  # not wanted, and no later month depends on it
             kind = kinds[(y, m)]
             month_start = dt.date(y, m, 1)
             row = {"site_id": site_id, "year": y, "month": m, "kind": kind, "ir_fallback": None}

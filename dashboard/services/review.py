@@ -324,3 +324,44 @@ def inbox(session: Session, principal: Principal, today: dt.date) -> list[dict]:
                 )
     order = {"returned": 0, "to_review": 1, "to_submit": 2}
     return sorted(items, key=lambda i: (order[i["kind"]], i["month"], i["site"]))
+
+
+def my_submissions(session: Session, principal: Principal, today: dt.date) -> dict:
+    """For an account manager's home page: each of their sites' state for the forecast
+    month, the return comment, and the latest comment of the thread."""
+    year, month = forecast_month(today)
+    visible = visible_site_ids(session, principal, today)
+    sites = session.execute(
+        select(Site.id, Site.site_number, Site.name)
+        .where(Site.id.in_(visible))
+        .order_by(Site.site_number)
+    ).all()
+    rows = {
+        r.site_id: r
+        for r in session.scalars(
+            select(ForecastSubmission).where(
+                ForecastSubmission.site_id.in_(visible),
+                ForecastSubmission.year == year,
+                ForecastSubmission.month == month,
+            )
+        )
+    }
+    out = []
+    for site_id, number, name in sites:
+        row = rows.get(site_id)
+        state = row.status if row else sm.DRAFT
+        out.append(
+            {
+                "site_id": site_id,
+                "site": f"{number} · {name}",
+                "status": state,
+                "status_label": sm.STATE_LABELS[state],
+                "comment": row.review_comment if row and state == sm.RETURNED else None,
+            }
+        )
+    return {
+        "year": year,
+        "month": month,
+        "deadline": sm.submission_deadline(year, month).isoformat(),
+        "sites": out,
+    }

@@ -247,25 +247,21 @@ def record_edits(
 def month_lines(
     session: Session, site_ids: Sequence[int], year: int, month: int, today: dt.date
 ) -> pd.DataFrame:
-    """The P&L lines of one month for many sites: sites whose internal revenue accumulates
-    over the year are computed from January (their year to date decides tiers), the others
-    for the month alone."""
+    """The P&L lines of one month for many sites, read in one pass: sites whose internal
+    revenue accumulates walk the year from January (from the January before when they reach
+    back a year) for their year to date; the others compute the month alone."""
     ids = sorted({int(s) for s in site_ids})
     terms = pnl_service.site_terms(session, ids)
-    chained = [
-        s for s in ids if pnl_service._accumulates(terms[s]) or pnl_service._looks_back(terms[s])
-    ]
-    alone = [s for s in ids if s in terms and s not in chained]
-    frames = []
-    if alone:
-        rows = pnl_service._compute(session, alone, [(year, month)], today, terms)[0]
-        frames.append(pnl_service._lines_frame(rows))
-    if chained:
-        lines = pnl_service.pnl_lines(session, chained, year, today)
-        frames.append(lines[lines["month"] == month])
-    if not frames:
+    ids = [s for s in ids if s in terms]
+    if not ids:
         return pnl_service._lines_frame([])
-    return pd.concat(frames, ignore_index=True)
+    chained = any(pnl_service._accumulates(terms[s]) for s in ids)
+    back = any(pnl_service._looks_back(terms[s]) for s in ids)
+    months = [(year, m) for m in range(1, month + 1)] if chained or back else [(year, month)]
+    if back:
+        months = [(year - 1, m) for m in range(1, 13)] + months
+    rows = pnl_service._compute(session, ids, months, today, terms, keep={(year, month)})[0]
+    return pnl_service._lines_frame([r for r in rows if (r["year"], r["month"]) == (year, month)])
 
 
 def _budget_month(session: Session, site_ids: Sequence[int], year: int, month: int) -> pd.DataFrame:

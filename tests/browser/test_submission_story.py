@@ -124,6 +124,9 @@ def test_submit_return_resubmit_approve_lock_and_audit(browser):
 
     # The account manager sees the comment in the inbox and the workspace, edits, resubmits.
     _switch_user(browser, ACCOUNT_MANAGER, "Account manager")
+    duo.wait_for_contains_text(
+        "#home-submission-card", "Returned: Please split the convention days", timeout=30
+    )
     duo.find_element("#shell-nav-inbox").click()
     duo.wait_for_contains_text("#inbox-list", "Please split the convention days", timeout=30)
     duo.driver.get(duo.server_url + WORKSPACE)

@@ -333,3 +333,126 @@ def test_approved_months_lock_at_month_end_close(db):
     )
     assert not reopen.ok and "locked" in reopen.message
     assert days_in_month(year, month) == 31
+
+
+def _post(client, output, outputs, inputs, state, changed):
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": [changed],
+        "state": state,
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def _forged_decision(client, site_id, version, button="ws-sub-approve"):
+    buttons = [
+        "ws-sub-submit",
+        "ws-sub-save-explain",
+        "ws-sub-approve",
+        "ws-sub-return",
+        "ws-sub-reopen",
+        "ws-sub-add-comment",
+    ]
+    outputs = [
+        {"id": "ws-sub-message", "property": "children"},
+        {"id": "ws-sub-refresh", "property": "data"},
+        {"id": "ws-sub-review-comment", "property": "value"},
+        {"id": "ws-sub-comment", "property": "value"},
+    ]
+    return _post(
+        client,
+        "..ws-sub-message.children...ws-sub-refresh.data...ws-sub-review-comment.value"
+        "...ws-sub-comment.value..",
+        outputs,
+        [{"id": b, "property": "n_clicks", "value": 1 if b == button else None} for b in buttons],
+        [
+            {
+                "id": "ws-sub-data",
+                "property": "data",
+                "value": {"site_id": site_id, "year": 2027, "month": 11, "version": version},
+            },
+            {"id": "ws-sub-explain-flc", "property": "value", "value": ""},
+            {"id": "ws-sub-explain-internal_revenue", "property": "value", "value": ""},
+            {"id": "ws-sub-review-comment", "property": "value", "value": "Forged."},
+            {"id": "ws-sub-comment", "property": "value", "value": ""},
+            {"id": "ws-sub-refresh", "property": "data", "value": 0},
+        ],
+        f"{button}.n_clicks",
+    )
+
+
+def _forged_bulk(client, site_id, version):
+    outputs = [
+        {"id": "review-message", "property": "children"},
+        {"id": "review-refresh", "property": "data"},
+        {"id": "review-comment", "property": "value"},
+    ]
+    return _post(
+        client,
+        "..review-message.children...review-refresh.data...review-comment.value..",
+        outputs,
+        [
+            {"id": "review-approve", "property": "n_clicks", "value": 1},
+            {"id": "review-return", "property": "n_clicks", "value": None},
+        ],
+        [
+            {
+                "id": "review-grid",
+                "property": "selectedRows",
+                "value": [{"site_id": site_id, "version": version, "site": "forged"}],
+            },
+            {"id": "review-month", "property": "value", "value": "2027-11"},
+            {"id": "review-comment", "property": "value", "value": ""},
+            {"id": "review-refresh", "property": "data", "value": 0},
+        ],
+        "review-approve.n_clicks",
+    )
+
+
+def test_forged_callbacks_cannot_approve_as_account_manager_or_in_another_district(db, auth):
+    """Posting the Submission tab's and the review page's callbacks directly: an account
+    manager cannot approve even their own district's submission, and a district manager
+    cannot act on another district's."""
+    am = _person(db, "am0007@example.com")
+    site_id, year, month = 6, 2027, 11  # district 2; submitted by the earlier test or here
+    row = _row(db, site_id, year, month)
+    if row is None or row.status != sm.SUBMITTED:
+        assert _submit(db, am, site_id, year, month).ok
+    version = _version(db, site_id, year, month)
+
+    auth.login("am0007@example.com")
+    answer = _forged_decision(auth.client, site_id, version)
+    assert answer.status_code == 200
+    assert "Only a district manager" in answer.get_data(as_text=True)
+    assert _row(db, site_id, year, month).status == sm.SUBMITTED
+
+    auth.logout()
+    auth.login("dm03@example.com")  # district 3
+    for answer in (
+        _forged_decision(auth.client, site_id, version),
+        _forged_bulk(auth.client, site_id, version),
+    ):
+        assert answer.status_code == 200
+        assert "not in your scope" in answer.get_data(as_text=True)
+    assert _row(db, site_id, year, month).status == sm.SUBMITTED
+    assert _row(db, site_id, year, month).version == version
+
+
+@pytest.mark.parametrize(("year", "month"), [(2026, 11), (2026, 12), (2027, 3)])
+def test_month_lines_equal_the_pnl_of_the_year(db, year, month):
+    """The roll-up reads one month in one pass; it must equal the P&L page's figures."""
+    from dashboard.data.models import Site
+    from dashboard.services import pnl
+
+    with db.read() as session:
+        ids = sorted(session.scalars(select(Site.id)))
+        fast = submissions.month_lines(session, ids, year, month, TEST_TODAY)
+        full = pnl.pnl_lines(session, ids, year, TEST_TODAY)
+    full = full[full["month"] == month].set_index("site_id")
+    fast = fast.set_index("site_id")
+    assert sorted(fast.index) == ids
+    for site_id in ids:
+        for line in (*submissions.SNAPSHOT_LINES,):
+            assert fast.at[site_id, line] == pytest.approx(full.at[site_id, line], abs=0.005)
