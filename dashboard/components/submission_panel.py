@@ -153,8 +153,7 @@ def summary(review: dict):
     header = html.Tr([html.Th("")] + [html.Th(h) for h in ("Forecast", "Budget", "Variance", "%")])
     body = []
     for line, values in review["figures"].items():
-        amount = values["forecast"] - values["budget"]
-        fraction = amount / abs(values["budget"]) if values["budget"] else None
+        amount, fraction = values["variance"], values["fraction"]
         body.append(
             html.Tr(
                 [

@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dashboard.domain.pnl import variance
+
 DRAFT, SUBMITTED, APPROVED, RETURNED, LOCKED = (
     "DRAFT",
     "SUBMITTED",
@@ -179,15 +181,15 @@ class Flag:
     forecast: float
     budget: float
     amount: float  # forecast − budget
-    fraction: float | None  # amount ÷ |budget|; None when the budget is 0
+    fraction: float | None  # amount ÷ budget (§7.5); None when the budget is 0
 
 
 def variance_flag(line: str, forecast: float, budget: float, limits: Thresholds) -> Flag | None:
     """A flag when forecast vs budget is ≥ the % threshold or ≥ the $ threshold (either).
     Both are compared after rounding to the cent and to 0.1%, as shown on screen, so what
     reads "7.5%" is flagged."""
-    amount = round(forecast - budget, 2)
-    fraction = amount / abs(budget) if budget else None
+    amount, fraction = variance(round(forecast, 2), round(budget, 2))  # §7.5: $ ÷ budget
+    amount = round(amount, 2)
     by_amount = abs(amount) >= limits.amount
     by_pct = fraction is not None and round(abs(fraction) * 1000) >= round(limits.pct * 1000)
     if not (by_amount or by_pct):

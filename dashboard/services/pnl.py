@@ -1116,6 +1116,26 @@ def pnl_line_variants(
     return [_lines_frame(rows) for rows in results]
 
 
+def month_lines(
+    session: Session, site_ids: Sequence[int], year: int, month: int, today: dt.date
+) -> pd.DataFrame:
+    """The P&L lines of one month for many sites, read in one pass: sites whose internal
+    revenue accumulates walk the year from January (from the January before when they reach
+    back a year) for their year to date; the others compute the month alone."""
+    ids = sorted({int(s) for s in site_ids})
+    terms = site_terms(session, ids)
+    ids = [s for s in ids if s in terms]
+    if not ids:
+        return _lines_frame([])
+    chained = any(_accumulates(terms[s]) for s in ids)
+    back = any(_looks_back(terms[s]) for s in ids)
+    months = [(year, m) for m in range(1, month + 1)] if chained or back else [(year, month)]
+    if back:
+        months = [(year - 1, m) for m in range(1, 13)] + months
+    rows = _compute(session, ids, months, today, terms, keep={(year, month)})[0]
+    return _lines_frame([r for r in rows if (r["year"], r["month"]) == (year, month)])
+
+
 def basis_lines(
     session: Session, site_ids: Sequence[int], year: int, basis: str = BUDGET_BASIS
 ) -> pd.DataFrame:

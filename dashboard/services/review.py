@@ -20,6 +20,7 @@ from dashboard.data.models import (
 )
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
+from dashboard.services import pnl as pnl_service
 from dashboard.services import submissions
 from dashboard.services.scope import Principal, ScopeError, visible_site_ids
 
@@ -86,7 +87,7 @@ def district_rollup(
     if not sites:
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
-    forecast = submissions.month_lines(session, ids, year, month, today).set_index("site_id")
+    forecast = pnl_service.month_lines(session, ids, year, month, today).set_index("site_id")
     budget = submissions._budget_month(session, ids, year, month).set_index("site_id")
     rows_by_site = {
         r.site_id: r

@@ -244,26 +244,6 @@ def record_edits(
 # --- The month of one site: figures, checklist, thread -----------------------------------------
 
 
-def month_lines(
-    session: Session, site_ids: Sequence[int], year: int, month: int, today: dt.date
-) -> pd.DataFrame:
-    """The P&L lines of one month for many sites, read in one pass: sites whose internal
-    revenue accumulates walk the year from January (from the January before when they reach
-    back a year) for their year to date; the others compute the month alone."""
-    ids = sorted({int(s) for s in site_ids})
-    terms = pnl_service.site_terms(session, ids)
-    ids = [s for s in ids if s in terms]
-    if not ids:
-        return pnl_service._lines_frame([])
-    chained = any(pnl_service._accumulates(terms[s]) for s in ids)
-    back = any(pnl_service._looks_back(terms[s]) for s in ids)
-    months = [(year, m) for m in range(1, month + 1)] if chained or back else [(year, month)]
-    if back:
-        months = [(year - 1, m) for m in range(1, 13)] + months
-    rows = pnl_service._compute(session, ids, months, today, terms, keep={(year, month)})[0]
-    return pnl_service._lines_frame([r for r in rows if (r["year"], r["month"]) == (year, month)])
-
-
 def _budget_month(session: Session, site_ids: Sequence[int], year: int, month: int) -> pd.DataFrame:
     lines = pnl_service.basis_lines(session, site_ids, year, pnl_service.BUDGET_BASIS)
     return lines[lines["month"] == month]
@@ -372,7 +352,7 @@ def _thread(session: Session, submission_id: int | None) -> list[dict]:
 
 
 def _figures(session, site_id, year, month, today) -> tuple[dict, dict]:
-    forecast = month_lines(session, [site_id], year, month, today)
+    forecast = pnl_service.month_lines(session, [site_id], year, month, today)
     budget = _budget_month(session, [site_id], year, month)
     f = forecast.iloc[0].to_dict() if not forecast.empty else {}
     b = budget.iloc[0].to_dict() if not budget.empty else {}
@@ -415,9 +395,7 @@ def month_review(
         "deadline": sm.submission_deadline(year, month).isoformat(),
         "closed": closed,
         "thresholds": {"pct": limits.pct, "amount": limits.amount},
-        "figures": {
-            line: {"forecast": forecast[line], "budget": budget[line]} for line in SUMMARY_LINES
-        },
+        "figures": {line: _figure(forecast[line], budget[line]) for line in SUMMARY_LINES},
         "flags": [
             {
                 "line": f.line,
@@ -438,6 +416,11 @@ def month_review(
         "may_decide": may_edit and principal.role in sm.REVIEWER_ROLES,
         "thread": _thread(session, row.id if row else None),
     }
+
+
+def _figure(forecast: float, budget: float) -> dict:
+    amount, fraction = pnl_domain.variance(forecast, budget)
+    return {"forecast": forecast, "budget": budget, "variance": amount, "fraction": fraction}
 
 
 def _allowed(state: str, action: str, role: str) -> bool:

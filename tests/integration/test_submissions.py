@@ -448,7 +448,7 @@ def test_month_lines_equal_the_pnl_of_the_year(db, year, month):
 
     with db.read() as session:
         ids = sorted(session.scalars(select(Site.id)))
-        fast = submissions.month_lines(session, ids, year, month, TEST_TODAY)
+        fast = pnl.month_lines(session, ids, year, month, TEST_TODAY)
         full = pnl.pnl_lines(session, ids, year, TEST_TODAY)
     full = full[full["month"] == month].set_index("site_id")
     fast = fast.set_index("site_id")

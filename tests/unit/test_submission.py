@@ -138,9 +138,10 @@ def test_budget_zero_flags_by_amount_only():
     assert sm.variance_flag("flc", -5_000.0, 0.0, LIMITS).fraction is None
 
 
-def test_negative_budget_fraction_uses_the_budgets_size():
-    # FLC −1,100 vs budget −1,000: −100 ÷ 1,000 = −10% (worse).
-    assert sm.variance_flag("flc", -1_100.0, -1_000.0, LIMITS).fraction == pytest.approx(-0.1)
+def test_negative_budget_fraction_is_amount_over_budget_as_on_the_pnl():
+    # FLC −1,100 vs budget −1,000: $ −100; % = −100 ÷ −1,000 = +10% (§7.5), flagged by size.
+    flag = sm.variance_flag("flc", -1_100.0, -1_000.0, LIMITS)
+    assert flag.amount == -100.0 and flag.fraction == pytest.approx(0.1)
 
 
 def test_flags_and_explanations():
