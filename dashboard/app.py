@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     submission_callbacks.register(app)
     submission_callbacks.register_home(app)
     review_callbacks.register(app)
+    review_callbacks.register_thresholds(app)
     audit_callbacks.register(app)
     return app
 

@@ -169,3 +169,41 @@ def register(app: Dash) -> None:
             (refresh or 0) + 1,
             "" if done and ctx.triggered_id == "review-return" else comment,
         )
+
+
+def register_thresholds(app: Dash) -> None:
+    @app.callback(
+        Output("review-thresholds", "style"),
+        Output("review-threshold-pct", "value"),
+        Output("review-threshold-amount", "value"),
+        Input("review-requested", "data"),
+    )
+    def show(_):
+        principal = current_principal()
+        if principal is None or principal.role != "admin":
+            return {"display": "none"}, None, None
+        with get_db().read() as session:
+            limits = submissions.thresholds(session)
+        return {}, round(limits.pct * 100, 1), limits.amount
+
+    @app.callback(
+        Output("review-threshold-message", "children"),
+        Input("review-threshold-save", "n_clicks"),
+        State("review-threshold-pct", "value"),
+        State("review-threshold-amount", "value"),
+        prevent_initial_call=True,
+    )
+    def save(clicks, pct, amount):
+        principal = current_principal()
+        if principal is None or not clicks:
+            raise PreventUpdate
+        try:
+            fraction = float(pct) / 100
+        except (TypeError, ValueError):
+            fraction = None
+        outcome = submissions.set_thresholds(get_db(), principal, fraction, amount)
+        return dmc.Alert(
+            outcome.message,
+            color="green" if outcome.ok else "red",
+            id="review-threshold-outcome",
+        )

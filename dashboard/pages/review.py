@@ -123,5 +123,45 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                 ]
             ),
             html.Div(id="review-region"),
+            dmc.Paper(
+                [
+                    dmc.Text("Variance thresholds (administrators)", fw=600, size="sm"),
+                    dmc.Text(
+                        "FLC or internal revenue against budget at or above either threshold "
+                        "needs a written explanation before a forecast can be submitted.",
+                        size="xs",
+                        c="dimmed",
+                    ),
+                    dmc.Group(
+                        [
+                            dmc.NumberInput(
+                                id="review-threshold-pct",
+                                label="Percent",
+                                suffix="%",
+                                min=0.1,
+                                max=1000,
+                                decimalScale=1,
+                                w=140,
+                            ),
+                            dmc.NumberInput(
+                                id="review-threshold-amount",
+                                label="Amount",
+                                prefix="$",
+                                min=0,
+                                thousandSeparator=",",
+                                w=160,
+                            ),
+                            dmc.Button("Save thresholds", id="review-threshold-save", size="xs"),
+                        ],
+                        align="flex-end",
+                    ),
+                    html.Div(id="review-threshold-message"),
+                ],
+                id="review-thresholds",
+                withBorder=True,
+                p="xs",
+                mt="md",
+                style={"display": "none"},
+            ),
         ]
     )
