@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import (
@@ -267,8 +267,7 @@ def inbox(session: Session, principal: Principal, today: dt.date) -> list[dict]:
     rows = session.scalars(
         select(ForecastSubmission).where(
             ForecastSubmission.site_id.in_(visible),
-            (ForecastSubmission.year * 100 + ForecastSubmission.month)
-            >= today.year * 100 + today.month,
+            not_(submissions.before_month(today.year, today.month)),
         )
     ).all()
     items = []

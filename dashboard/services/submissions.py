@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.data.db import Database
@@ -186,6 +186,15 @@ def _audit_transition(session, principal_id, row, step: sm.Transition, comment: 
         old_value=step.before,
         new_value=step.after,
         reason=comment or None,
+    )
+
+
+def before_month(year: int, month: int):
+    """SQL condition: the submission's month is before (year, month). Compared column by
+    column: year × 100 would overflow PostgreSQL's smallint."""
+    return or_(
+        ForecastSubmission.year < year,
+        and_(ForecastSubmission.year == year, ForecastSubmission.month < month),
     )
 
 
@@ -755,8 +764,7 @@ def close_months(db: Database, today: dt.date) -> int:
         due = session.execute(
             select(ForecastSubmission.id, ForecastSubmission.version).where(
                 ForecastSubmission.status == sm.APPROVED,
-                (ForecastSubmission.year * 100 + ForecastSubmission.month)
-                < first_open.year * 100 + first_open.month,
+                before_month(first_open.year, first_open.month),
             )
         ).all()
     locked = 0
