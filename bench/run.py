@@ -771,6 +771,26 @@ def statistics_live_impact(ctx: Context) -> Measurement:
     return result
 
 
+def _largest_district_and_manager(ctx: Context) -> tuple[int, int, Principal]:
+    from dashboard.data.models import ScopeAssignment, Site, User
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        district_id, count = session.execute(
+            select(Site.district_id, func.count(Site.id))
+            .group_by(Site.district_id)
+            .order_by(func.count(Site.id).desc(), Site.district_id)
+        ).first()
+        user = session.scalars(
+            select(User)
+            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
+            .where(ScopeAssignment.district_id == district_id, User.role == "district_manager")
+        ).first()
+        if user is None:
+            raise BenchError("No district manager covers the largest district.")
+        return district_id, count, principal_of(user)
+
+
 def _pnl_measure(ctx: Context, person: Principal, filters, sites_expected: int | None = None):
     from dashboard.services import pnl as pnl_service
 
@@ -803,24 +823,9 @@ def pnl_site_account_manager(ctx: Context) -> Measurement:
 @scenario("pnl_district_manager")
 def pnl_district_manager(ctx: Context) -> Measurement:
     """The P&L page of the largest district for its district manager, drill-down rows included."""
-    from dashboard.data.models import ScopeAssignment, Site, User
     from dashboard.services import pnl as pnl_service
-    from dashboard.services.accounts import principal_of
 
-    with ctx.db.read() as session:
-        district_id, count = session.execute(
-            select(Site.district_id, func.count(Site.id))
-            .group_by(Site.district_id)
-            .order_by(func.count(Site.id).desc(), Site.district_id)
-        ).first()
-        user = session.scalars(
-            select(User)
-            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
-            .where(ScopeAssignment.district_id == district_id, User.role == "district_manager")
-        ).first()
-        if user is None:
-            raise BenchError("No district manager covers the largest district.")
-        person = principal_of(user)
+    district_id, count, person = _largest_district_and_manager(ctx)
     result = _pnl_measure(ctx, person, pnl_service.Filters(district_id=district_id), count)
     result.notes = f"district id {district_id}, {count} sites"
     return result
@@ -847,26 +852,6 @@ def pnl_portfolio_executive(ctx: Context) -> Measurement:
         return len(json.dumps(result))
 
     return ctx.measure(op)
-
-
-def _largest_district_and_manager(ctx: Context) -> tuple[int, int, Principal]:
-    from dashboard.data.models import ScopeAssignment, Site, User
-    from dashboard.services.accounts import principal_of
-
-    with ctx.db.read() as session:
-        district_id, count = session.execute(
-            select(Site.district_id, func.count(Site.id))
-            .group_by(Site.district_id)
-            .order_by(func.count(Site.id).desc(), Site.district_id)
-        ).first()
-        user = session.scalars(
-            select(User)
-            .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
-            .where(ScopeAssignment.district_id == district_id, User.role == "district_manager")
-        ).first()
-        if user is None:
-            raise BenchError("No district manager covers the largest district.")
-        return district_id, count, principal_of(user)
 
 
 @scenario("review_district_rollup")
