@@ -1,6 +1,8 @@
 """The Payroll tab as account managers use it, in real Chromium: a Group-mode site and a
 per-labor-hour (Code-mode) site."""
 
+import time
+
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
@@ -50,6 +52,20 @@ def _cell(duo, row_id, column):
         f"#payroll-grid .ag-center-cols-container .ag-row[row-id='{row_id}'] "
         f".ag-cell[col-id='{column}']"
     )
+
+
+def _settled(read, pause=1.0, timeout=15.0):
+    """A value that has stopped changing: the grid's pinned totals follow edits a moment
+    later (one render per edit)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        again = read()
+        if again == value:
+            return value
+        value = again
+    raise AssertionError("the value kept changing")
 
 
 def _pinned(duo, row_id, column):
@@ -176,7 +192,7 @@ def test_plh_code_hours_earn_overtime_revenue(browser, db, portfolio):
     for column in ("d2", WEDNESDAY, THURSDAY):
         _type(duo, row, column, "0")
         until(lambda c=column: _cell(duo, row, c).get_attribute("textContent") == "0", 10)
-    before = _money(_pinned(duo, "total-revenue", "week"))
+    before = _settled(lambda: _money(_pinned(duo, "total-revenue", "week")))
     _type(duo, row, THURSDAY, "45")
     until(lambda: _cell(duo, row, THURSDAY).get_attribute("textContent").endswith("45"), 10)
     until(lambda: _money(_pinned(duo, "total-revenue", "week")) != before, timeout=10)
