@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -139,3 +140,12 @@ def create_user(session: Session, request: NewUser, created_by: int | None = Non
         new_value=request.role,
     )
     return user.id
+
+
+def display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display name per user id (missing ids left out); for "saved by" and "last edit by"."""
+    wanted = {int(i) for i in user_ids if i}
+    if not wanted:
+        return {}
+    query = select(User.id, User.display_name).where(User.id.in_(wanted))
+    return dict(session.execute(query).all())

@@ -23,7 +23,7 @@ from dashboard.domain.statistics import parse_number
 
 # Module import (not ``from ... import Conflict``): services.statistics calls this module
 # from its save command, so either may be imported first.
-from dashboard.services import audit, statistics, versioned
+from dashboard.services import accounts, audit, statistics, versioned
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
 OTHER_REVENUE, OTHER_EXPENSE = "other_revenue", "other_expense"
@@ -171,13 +171,6 @@ def _values(row, kind: str) -> dict[str, float]:
     return {f: float(getattr(row, f) or 0.0) for f in FIELDS[kind]}
 
 
-def _display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    query = select(User.id, User.display_name).where(User.id.in_(user_ids))
-    return dict(session.execute(query).all())
-
-
 def load_adjustments(
     session: Session,
     principal: Principal,
@@ -207,7 +200,7 @@ def load_adjustments(
         by_month: dict[tuple[int, int], dict[str, object]] = {}
         for row in _rows(session, kind, site_id, months, ("budget", "forecast", "actual")):
             by_month.setdefault((row.year, row.month), {})[row.kind] = row
-        names = _display_names(
+        names = accounts.display_names(
             session,
             {
                 r["forecast"].updated_by_id

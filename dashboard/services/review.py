@@ -20,8 +20,8 @@ from dashboard.data.models import (
 )
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
+from dashboard.services import accounts, submissions
 from dashboard.services import pnl as pnl_service
-from dashboard.services import submissions
 from dashboard.services.scope import Principal, ScopeError, visible_site_ids
 
 LINES = submissions.SUMMARY_LINES
@@ -112,7 +112,7 @@ def district_rollup(
         if (text or "").strip():
             explained[site_id].add(line)
     limits = submissions.thresholds(session)
-    people = submissions._names(session, [r.last_edit_by_id for r in rows_by_site.values()])
+    people = accounts.display_names(session, [r.last_edit_by_id for r in rows_by_site.values()])
     managers = _account_managers(session, ids, today)
     deadline = sm.submission_deadline(year, month)
     out, totals = [], defaultdict(float)

@@ -34,7 +34,7 @@ from dashboard.data.models import (
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import days_in_month
-from dashboard.services import audit, payroll
+from dashboard.services import accounts, audit, payroll
 from dashboard.services import pnl as pnl_service
 from dashboard.services.scope import (
     Principal,
@@ -334,15 +334,6 @@ def _explanations(session: Session, site_id: int, year: int, month: int) -> dict
     return {r.line: {"text": r.text, "version": r.version} for r in rows}
 
 
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
-    )
-
-
 def _thread(session: Session, submission_id: int | None) -> list[dict]:
     if submission_id is None:
         return []
@@ -386,7 +377,9 @@ def month_review(
     may_edit = can_edit_site(session, principal, site_id, today)
     closed = month_closed(year, month, today)
     missing = [] if closed else missing_inputs(session, site_id, year, month, today)
-    names = _names(session, [row.submitted_by_id, row.reviewed_by_id] if row else [])
+    names = accounts.display_names(
+        session, [row.submitted_by_id, row.reviewed_by_id] if row else []
+    )
     submit_ok = may_edit and not closed and _allowed(state, sm.SUBMIT, principal.role)
     return {
         "site_id": site_id,
@@ -613,7 +606,7 @@ def _stale_message(session, row_id: int | None) -> str:
     fresh = session.get(ForecastSubmission, row_id) if row_id else None
     if fresh is None:
         return "This month changed since you loaded it. Reload to see the latest."
-    by = _names(session, [fresh.updated_by_id]).get(fresh.updated_by_id, "someone")
+    by = accounts.display_names(session, [fresh.updated_by_id]).get(fresh.updated_by_id, "someone")
     return (
         f"This submission changed since you loaded it (now {sm.STATE_LABELS[fresh.status].lower()}, "
         f"last changed by {by}). Reload to see the latest before deciding."
