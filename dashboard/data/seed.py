@@ -292,6 +292,7 @@ class _Builder:
         self._other_lines()
         self._pnl()
         self._people()
+        self._forecast_history()
         self.portfolio.frames["app_setting"] = pd.DataFrame(
             {
                 "key": ["variance_threshold_pct", "variance_threshold_amount"],
@@ -321,6 +322,8 @@ class _Builder:
             "other_revenue_month",
             "other_expense_month",
             "pnl_month",
+            "forecast_submission",
+            "forecast_snapshot_line",
             "app_setting",
         ]
         self.portfolio.frames = {name: self.portfolio.frames[name] for name in order}
@@ -1260,6 +1263,94 @@ class _Builder:
             grants, columns=["user_id", "site_id", "district_id", "region_id"]
         ).astype({"site_id": "Int64", "district_id": "Int64", "region_id": "Int64"})
         self.portfolio.frames["site"] = self.site
+        self.account_manager_of = {
+            s: am_user[am_id] for am_id, sites in am_sites.items() for s in sites
+        }
+        self.district_manager_of = dms
+
+    # -- forecast history -------------------------------------------------------------------
+    HISTORY_MONTHS = 12
+
+    def _forecast_history(self) -> None:
+        """Submitted forecasts of the last closed months, locked at each month's close, with
+        the snapshot the accuracy report compares with the books: each line = the month's
+        actual × (1 + the site's forecasting error), where a site has its own bias
+        (± 2%) and spread (2–9%), and ~8% of site-months were never submitted."""
+        rng, n = self.rng, self.n
+        pnl_rows = self.portfolio["pnl_month"]
+        actual = pnl_rows[pnl_rows["kind"] == "actual"]
+        closed = sorted({(int(y), int(m)) for y, m in zip(actual.year, actual.month, strict=True)})
+        closed = closed[-self.HISTORY_MONTHS :]
+        bias = rng.normal(0, 0.02, n)
+        spread = rng.uniform(0.02, 0.09, n)
+        district_of = self.site["district_id"].to_numpy()
+        hours = self.payroll_actual_hours
+        code_site = self.site_job_code["site_id"].to_numpy()
+        submissions, lines = [], []
+        cost_lines = ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
+        for y, m in closed:
+            month = actual[(actual.year == y) & (actual.month == m)].sort_values("site_id")
+            sel = (self.days.year == y) & (self.days.month == m)
+            labor = np.bincount(code_site - 1, weights=hours[:, sel].sum(axis=1), minlength=n)
+            submitted = rng.random(n) >= 0.08
+            deadline = pd.Timestamp(y, m, 1) - pd.Timedelta(days=1)
+            while deadline.weekday() != 4:  # the last Friday of the month before
+                deadline -= pd.Timedelta(days=1)
+            noise = {
+                line: np.exp(rng.normal(bias, spread))
+                for line in ("external_revenue", "internal_revenue", *cost_lines)
+            }
+            for i, row in enumerate(month.itertuples(index=False)):
+                if not submitted[i]:
+                    continue
+                site_id = int(row.site_id)
+                submission_id = len(submissions) + 1
+                dm = self.district_manager_of[int(district_of[site_id - 1])]
+                at = deadline + pd.Timedelta(hours=int(rng.integers(9, 17)))
+                submissions.append(
+                    (
+                        submission_id,
+                        site_id,
+                        y,
+                        m,
+                        "LOCKED",
+                        self.account_manager_of.get(site_id, dm),
+                        at,
+                        dm,
+                        at + pd.Timedelta(days=int(rng.integers(1, 4))),
+                    )
+                )
+                values = {
+                    line: round(float(getattr(row, line)) * float(noise[line][i]), 2)
+                    for line in noise
+                }
+                values["flc"] = round(
+                    values["internal_revenue"] - sum(values[c] for c in cost_lines), 2
+                )
+                values["occupied_rooms"] = round(
+                    float(row.occupied_rooms) * float(noise["external_revenue"][i]), 2
+                )
+                values["labor_hours"] = round(
+                    float(labor[site_id - 1]) * float(noise["payroll"][i]), 2
+                )
+                lines.extend((submission_id, at, line, v) for line, v in values.items())
+        self.portfolio.frames["forecast_submission"] = pd.DataFrame(
+            submissions,
+            columns=[
+                "id",
+                "site_id",
+                "year",
+                "month",
+                "status",
+                "submitted_by_id",
+                "submitted_at",
+                "reviewed_by_id",
+                "reviewed_at",
+            ],
+        ).assign(version=3)
+        self.portfolio.frames["forecast_snapshot_line"] = pd.DataFrame(
+            lines, columns=["submission_id", "taken_at", "line", "value"]
+        )
 
 
 def write_portfolio(engine, portfolio: Portfolio, password_hash: str) -> dict[str, int]:

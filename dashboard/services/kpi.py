@@ -1,0 +1,380 @@
+"""KPI inputs per site and month for the trends, benchmarking and variance pages (DOMAIN.md
+§11): the additive components of ``dashboard.domain.kpi`` for four series.
+
+* **actual** — closed months: the statistics actuals (daily rows summed), the ledger's P&L
+  lines, the payroll actuals (hours, overtime hours);
+* **budget** — the statistics, payroll and P&L budget months;
+* **forecast** — closed months: the *submitted* forecast of record (the snapshot frozen at
+  submission, ``ForecastSnapshotLine``); the current and later months: the live forecast, the
+  same numbers the P&L page shows (``services.pnl``), with the month's statistics as saved +
+  the budget spread over the unsaved days (actual to date in the current month);
+* **prior_year** — the actual series of the same calendar month a year earlier (D7).
+
+Everything is read for all the sites at once, aggregated in SQL (a fixed number of queries).
+No scope check here: callers pass sites the person may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.data.models import (
+    ForecastSnapshotLine,
+    ForecastSubmission,
+    PayrollBudgetMonth,
+    PayrollDay,
+    PnlMonth,
+    Site,
+    SiteStatisticDay,
+    StatisticBudgetMonth,
+)
+from dashboard.domain import kpi
+from dashboard.domain import pnl as pnl_domain
+from dashboard.domain.periods import add_months, days_in_month
+from dashboard.services import pnl as pnl_service
+from dashboard.services.pnl import (
+    _date_span,
+    _frame,
+    _in_months,
+    _month_of,
+    _to_float,
+    _year_of,
+)
+
+ACTUAL, BUDGET, FORECAST, PRIOR_YEAR = "actual", "budget", "forecast", "prior_year"
+SERIES = (ACTUAL, BUDGET, FORECAST, PRIOR_YEAR)
+SERIES_LABELS = {
+    ACTUAL: "Actual",
+    BUDGET: "Budget",
+    FORECAST: "Forecast",
+    PRIOR_YEAR: "Prior year",
+}
+KEYS = ["site_id", "year", "month"]
+COLUMNS = [*KEYS, "series", *kpi.COMPONENTS]
+
+# Every parked vehicle: the 8 revenue categories and the comps (DOMAIN.md §3.1).
+VEHICLE_FIELDS = (
+    "valet_daily",
+    "valet_monthly",
+    "valet_overnight",
+    "valet_aggregator",
+    "valet_comps",
+    "self_daily",
+    "self_monthly",
+    "self_overnight",
+    "self_aggregator",
+    "self_comps",
+)
+_COST_LINES = ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
+
+
+Month = tuple[int, int]
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    """The months from ``first`` to ``last`` inclusive (empty when last < first)."""
+    out: list[Month] = []
+    y, m = first
+    while (y, m) <= last:
+        out.append((y, m))
+        y, m = add_months(y, m, 1)
+    return out
+
+
+def _statistics(session: Session, ids: list[int], first: dt.date, last: dt.date, kind: str):
+    s = SiteStatisticDay
+    vehicles = sum(getattr(s, f) for f in VEHICLE_FIELDS)
+    return _frame(
+        session,
+        select(
+            s.site_id,
+            _year_of(s.day),
+            _month_of(s.day),
+            func.sum(s.occupied_rooms),
+            func.sum(s.self_overnight + s.valet_overnight),
+            func.sum(s.valet_overnight),
+            func.sum(vehicles),
+            func.sum(s.external_revenue),
+            func.count(),
+        )
+        .where(s.site_id.in_(ids), s.kind == kind, s.day >= first, s.day <= last)
+        .group_by(s.site_id, _year_of(s.day), _month_of(s.day)),
+        [
+            *KEYS,
+            "occupied_rooms",
+            "overnight_vehicles",
+            "valet_overnight",
+            "vehicles",
+            "external_revenue",
+            "days_counted",
+        ],
+    )
+
+
+def _payroll_hours(session: Session, ids: list[int], first: dt.date, last: dt.date, kind: str):
+    p = PayrollDay
+    return _frame(
+        session,
+        select(
+            p.site_id,
+            _year_of(p.day),
+            _month_of(p.day),
+            func.sum(p.hours),
+            func.sum(p.overtime_hours),
+        )
+        .where(p.site_id.in_(ids), p.kind == kind, p.day >= first, p.day <= last)
+        .group_by(p.site_id, _year_of(p.day), _month_of(p.day)),
+        [*KEYS, "labor_hours", "overtime_hours"],
+    )
+
+
+def _ledger(session: Session, ids: list[int], months: Sequence[Month], kind: str):
+    p = PnlMonth
+    frame = _frame(
+        session,
+        select(
+            p.site_id,
+            p.year,
+            p.month,
+            p.internal_revenue,
+            *[getattr(p, c) for c in _COST_LINES],
+            p.external_revenue,
+        ).where(p.site_id.in_(ids), p.kind == kind, _in_months(p.year, p.month, months)),
+        [*KEYS, "internal_revenue", *_COST_LINES, "ledger_external_revenue"],
+    )
+    frame = _to_float(frame, ["internal_revenue", *_COST_LINES, "ledger_external_revenue"])
+    frame["flc"] = pnl_domain.flc(frame)
+    return frame[[*KEYS, "internal_revenue", "payroll", "flc", "ledger_external_revenue"]]
+
+
+def _available_rooms(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+    rooms = dict(session.execute(select(Site.id, Site.total_rooms).where(Site.id.in_(ids))).all())
+    rows = [
+        (s, y, m, float(rooms[s]) * days_in_month(y, m) if rooms.get(s) else np.nan)
+        for s in ids
+        for y, m in months
+    ]
+    return pd.DataFrame(rows, columns=[*KEYS, "available_rooms"])
+
+
+def _grid(ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+    return pd.DataFrame([(s, y, m) for s in ids for y, m in months], columns=KEYS)
+
+
+def _merge(base: pd.DataFrame, *parts: pd.DataFrame) -> pd.DataFrame:
+    out = base
+    for part in parts:
+        if part.empty:
+            continue
+        part = part.astype({"site_id": int, "year": int, "month": int})
+        out = out.merge(part, on=KEYS, how="left")
+    return out
+
+
+def _finish(frame: pd.DataFrame, series: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["series"] = series
+    for c in kpi.COMPONENTS:
+        if c not in frame:
+            frame[c] = np.nan
+        else:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame[COLUMNS]
+
+
+def _actual(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+    """Closed months only (callers pass closed months)."""
+    if not months:
+        return pd.DataFrame(columns=COLUMNS)
+    first, last = _date_span(months)
+    stats = _statistics(session, ids, first, last, "actual").drop(columns="days_counted")
+    hours = _payroll_hours(session, ids, first, last, "actual")
+    ledger = _ledger(session, ids, months, "actual")
+    frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), stats, hours)
+    frame = _merge(frame, ledger)
+    if "ledger_external_revenue" in frame:
+        # The books are the authority on a closed month's external revenue (same as the P&L).
+        frame["external_revenue"] = frame["ledger_external_revenue"].where(
+            frame["ledger_external_revenue"].notna(), frame.get("external_revenue")
+        )
+    return _finish(frame, ACTUAL)
+
+
+def _budget(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+    if not months:
+        return pd.DataFrame(columns=COLUMNS)
+    b = StatisticBudgetMonth
+    vehicles = sum(getattr(b, f) for f in VEHICLE_FIELDS)
+    stats = _frame(
+        session,
+        select(
+            b.site_id,
+            b.year,
+            b.month,
+            b.occupied_rooms,
+            b.self_overnight + b.valet_overnight,
+            b.valet_overnight,
+            vehicles,
+        ).where(b.site_id.in_(ids), _in_months(b.year, b.month, months)),
+        [*KEYS, "occupied_rooms", "overnight_vehicles", "valet_overnight", "vehicles"],
+    )
+    p = PayrollBudgetMonth
+    hours = _frame(
+        session,
+        select(p.site_id, p.year, p.month, func.sum(p.hours))
+        .where(p.site_id.in_(ids), _in_months(p.year, p.month, months))
+        .group_by(p.site_id, p.year, p.month),
+        [*KEYS, "labor_hours"],
+    )
+    ledger = _ledger(session, ids, months, "budget").rename(
+        columns={"ledger_external_revenue": "external_revenue"}
+    )
+    frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), stats, hours)
+    frame = _merge(frame, ledger)
+    return _finish(frame, BUDGET)  # the budget has no overtime hours: NaN
+
+
+def _submitted(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+    """The forecast of record of closed months: the snapshot of the site-month's last
+    submission (sites that never submitted have none)."""
+    if not months:
+        return pd.DataFrame(columns=COLUMNS)
+    f, line = ForecastSubmission, ForecastSnapshotLine
+    rows = _frame(
+        session,
+        select(f.site_id, f.year, f.month, line.line, line.value, line.taken_at)
+        .join(line, line.submission_id == f.id)
+        .where(
+            f.site_id.in_(ids),
+            _in_months(f.year, f.month, months),
+            f.status.in_(("SUBMITTED", "APPROVED", "LOCKED", "RETURNED", "DRAFT")),
+            line.line.in_(
+                ("external_revenue", "internal_revenue", "payroll", "flc")
+                + ("occupied_rooms", "labor_hours")
+            ),
+        ),
+        [*KEYS, "line", "value", "taken_at"],
+    )
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    rows = rows.sort_values("taken_at").drop_duplicates([*KEYS, "line"], keep="last")
+    wide = rows.pivot_table(index=KEYS, columns="line", values="value", aggfunc="last")
+    wide = wide.reset_index()
+    wide.columns.name = None
+    frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), wide)
+    frame = frame[frame.get("flc", pd.Series(index=frame.index)).notna()]
+    return _finish(frame, FORECAST)
+
+
+def _live_forecast(
+    session: Session, ids: list[int], months: Sequence[Month], today: dt.date
+) -> pd.DataFrame:
+    """The current month (trending) and later months, as the P&L and the workspace show
+    them."""
+    if not months:
+        return pd.DataFrame(columns=COLUMNS)
+    lines = pd.concat(
+        [
+            pnl_service.pnl_lines(session, ids, year, today)
+            for year in sorted({y for y, _ in months})
+        ],
+        ignore_index=True,
+    )
+    wanted = set(months)
+    lines = lines[[(y, m) in wanted for y, m in zip(lines["year"], lines["month"], strict=True)]]
+    lines = lines[[*KEYS, "external_revenue", "internal_revenue", "payroll", "flc"]]
+
+    current = (today.year, today.month)
+    later = [ym for ym in months if ym != current]
+    drivers = []
+    for year in sorted({y for y, _ in later}):
+        chosen = [m for y, m in later if y == year]
+        drivers.append(pnl_service.forecast_drivers(session, ids, year, chosen).months)
+    if current in wanted:
+        drivers.append(pnl_service.trending_drivers(session, ids, today).months)
+    driver_frame = pd.concat(drivers, ignore_index=True)[[*KEYS, "occupied_rooms", "labor_hours"]]
+
+    first, last = _date_span(months)
+    vehicles = _forecast_vehicles(session, ids, months, today, first, last)
+    saved_hours = _payroll_hours(session, ids, max(first, today), last, "forecast")
+    overtime = saved_hours[[*KEYS, "overtime_hours"]]  # NaN where nothing is saved
+    frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), lines, driver_frame)
+    frame = _merge(frame, vehicles, overtime)
+    return _finish(frame, FORECAST)
+
+
+def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame:
+    """Overnight, valet-overnight and all vehicles of open months: actual days before today
+    (current month), saved forecast days from today, the budget month's even daily share for
+    the days neither covers."""
+    columns = ["overnight_vehicles", "valet_overnight", "vehicles"]
+    saved = _statistics(session, ids, max(first, today), last, "forecast")
+    actual = (
+        _statistics(session, ids, first, today - dt.timedelta(days=1), "actual")
+        if first < today
+        else pd.DataFrame(columns=saved.columns)
+    )
+    budget = _budget(session, ids, months)[[*KEYS, *columns]]
+    grid = _grid(ids, months)
+    grid["days"] = [float(days_in_month(y, m)) for y, m in zip(grid.year, grid.month, strict=True)]
+    out = grid.merge(budget, on=KEYS, how="left")
+    for name, part in (("saved", saved), ("actual", actual)):
+        part = part.astype({"site_id": int, "year": int, "month": int}) if not part.empty else part
+        renamed = part.rename(columns={c: f"{c}_{name}" for c in [*columns, "days_counted"]})
+        if part.empty:
+            for c in [*columns, "days_counted"]:
+                out[f"{c}_{name}"] = 0.0
+        else:
+            out = out.merge(renamed[[*KEYS, *renamed.columns[3:]]], on=KEYS, how="left")
+    out = _to_float(
+        out,
+        [c for c in out.columns if c.endswith(("_saved", "_actual"))] + columns,
+    )
+    uncovered = (out["days"] - out["days_counted_saved"] - out["days_counted_actual"]).clip(lower=0)
+    for c in columns:
+        out[c] = out[f"{c}_actual"] + out[f"{c}_saved"] + out[c] * uncovered / out["days"]
+    return out[[*KEYS, *columns]]
+
+
+def components(
+    session: Session,
+    site_ids: Sequence[int],
+    first: Month,
+    last: Month,
+    today: dt.date,
+    series: Sequence[str] = SERIES,
+) -> pd.DataFrame:
+    """The KPI components of ``site_ids`` for the months ``first``..``last``: one row per
+    site × month × series (``COLUMNS``); a component a series has no source for is NaN."""
+    ids = sorted({int(s) for s in site_ids})
+    months = months_between(first, last)
+    if not ids or not months:
+        return pd.DataFrame(columns=COLUMNS)
+    closed_through = add_months(today.year, today.month, -1)
+    closed = [ym for ym in months if ym <= closed_through]
+    open_months = [ym for ym in months if ym > closed_through]
+    parts = []
+    if ACTUAL in series:
+        parts.append(_actual(session, ids, closed))
+    if BUDGET in series:
+        parts.append(_budget(session, ids, months))
+    if FORECAST in series:
+        parts.append(_submitted(session, ids, closed))
+        parts.append(_live_forecast(session, ids, open_months, today))
+    if PRIOR_YEAR in series:
+        earlier = [(y - 1, m) for y, m in months if (y - 1, m) <= closed_through]
+        prior = _actual(session, ids, earlier)
+        prior["year"] = prior["year"] + 1
+        prior["series"] = PRIOR_YEAR
+        parts.append(prior)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.astype({"site_id": int, "year": int, "month": int})
