@@ -104,10 +104,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     from dashboard.callbacks import adjustments as adjustments_callbacks
     from dashboard.callbacks import audit as audit_callbacks
+    from dashboard.callbacks import exports as export_callbacks
     from dashboard.callbacks import home as home_callbacks
     from dashboard.callbacks import impact as impact_callbacks
     from dashboard.callbacks import payroll as payroll_callbacks
+    from dashboard.callbacks import performance as performance_callbacks
     from dashboard.callbacks import pnl as pnl_callbacks
+    from dashboard.callbacks import report as report_callbacks
     from dashboard.callbacks import review as review_callbacks
     from dashboard.callbacks import shell as shell_callbacks
     from dashboard.callbacks import submission as submission_callbacks
@@ -127,6 +130,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     review_callbacks.register(app)
     review_callbacks.register_thresholds(app)
     audit_callbacks.register(app)
+    performance_callbacks.register(app)
+    report_callbacks.register(app)
+    export_callbacks.register(app)
     return app
 
 

@@ -13,6 +13,16 @@ NAVIGATION = (
     ("Home", "/", {"account_manager", "district_manager", "regional_vp", "executive", "admin"}),
     ("Workspace", "/workspace", {"account_manager", "district_manager", "regional_vp"}),
     ("P&L", "/pnl", {"account_manager", "district_manager", "regional_vp", "executive", "admin"}),
+    (
+        "Performance",
+        "/performance",
+        {"account_manager", "district_manager", "regional_vp", "executive", "admin"},
+    ),
+    (
+        "Regional report",
+        "/report",
+        {"district_manager", "regional_vp", "executive", "admin"},
+    ),
     ("Review", "/review", {"district_manager", "regional_vp", "executive", "admin"}),
     ("Inbox", "/inbox", {"account_manager", "district_manager", "regional_vp"}),
     (

@@ -1275,14 +1275,14 @@ class _Builder:
         """Submitted forecasts of the last closed months, locked at each month's close, with
         the snapshot the accuracy report compares with the books: each line = the month's
         actual × (1 + the site's forecasting error), where a site has its own bias
-        (± 2%) and spread (2–9%), and ~8% of site-months were never submitted."""
+        (± 1.5%) and spread (1–6%), and ~8% of site-months were never submitted."""
         rng, n = self.rng, self.n
         pnl_rows = self.portfolio["pnl_month"]
         actual = pnl_rows[pnl_rows["kind"] == "actual"]
         closed = sorted({(int(y), int(m)) for y, m in zip(actual.year, actual.month, strict=True)})
         closed = closed[-self.HISTORY_MONTHS :]
-        bias = rng.normal(0, 0.02, n)
-        spread = rng.uniform(0.02, 0.09, n)
+        bias = rng.normal(0, 0.015, n)
+        spread = rng.uniform(0.01, 0.06, n)
         district_of = self.site["district_id"].to_numpy()
         hours = self.payroll_actual_hours
         code_site = self.site_job_code["site_id"].to_numpy()
@@ -1296,8 +1296,11 @@ class _Builder:
             deadline = pd.Timestamp(y, m, 1) - pd.Timedelta(days=1)
             while deadline.weekday() != 4:  # the last Friday of the month before
                 deadline -= pd.Timedelta(days=1)
+            # One error per site-month shared by every line (a forecast is high or low as a
+            # whole) and a small one per line, so FLC's error is of the same order.
+            common = np.exp(rng.normal(bias, spread))
             noise = {
-                line: np.exp(rng.normal(bias, spread))
+                line: common * np.exp(rng.normal(0, 0.004, n))
                 for line in ("external_revenue", "internal_revenue", *cost_lines)
             }
             for i, row in enumerate(month.itertuples(index=False)):

@@ -464,3 +464,50 @@ def sum_waterfalls(items: Iterable[Mapping[str, float]]) -> dict[str, float]:
         for key, amount in item.items():
             totals[key] = totals.get(key, 0) + _cents(amount)
     return {key: cents / 100 for key, cents in totals.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# At-risk sites (§11: "negative FLC trend / below target")
+# --------------------------------------------------------------------------------------------
+
+RECENT_MONTHS = 3  # the "trend" window: the last closed months, against a year earlier
+
+
+def at_risk_reasons(
+    forecast_flc: float,
+    budget_flc: float,
+    recent_flc: float | None,
+    recent_prior_year_flc: float | None,
+    threshold_pct: float,
+    threshold_amount: float,
+) -> list[str]:
+    """Why a site (or any roll-up) is at risk; empty when it is not.
+
+    * **Below budget**: the year's FLC (actual to date + forecast) is below the budgeted FLC
+      by at least ``threshold_pct`` of |budget| *and* at least ``threshold_amount`` dollars
+      (both, so a small site is not flagged for a few dollars nor a large one for a rounding
+      share).
+    * **Negative FLC trend**: the FLC of the last ``RECENT_MONTHS`` closed months is below the
+      same months a year earlier by at least ``threshold_pct`` of |that year-earlier FLC|.
+      Skipped when either window is missing (a new site).
+    """
+    reasons = []
+    shortfall = budget_flc - forecast_flc
+    if (
+        shortfall > 0
+        and shortfall >= threshold_amount
+        and (budget_flc == 0 or shortfall / abs(budget_flc) >= threshold_pct)
+    ):
+        share = f" ({shortfall / abs(budget_flc):.1%})" if budget_flc else ""
+        reasons.append(f"FLC ${shortfall:,.0f}{share} below budget for the year")
+    if recent_flc is not None and recent_prior_year_flc is not None:
+        drop = recent_prior_year_flc - recent_flc
+        if drop > 0 and (
+            recent_prior_year_flc == 0 or drop / abs(recent_prior_year_flc) >= threshold_pct
+        ):
+            share = f" ({drop / abs(recent_prior_year_flc):.1%})" if recent_prior_year_flc else ""
+            reasons.append(
+                f"FLC of the last {RECENT_MONTHS} closed months ${drop:,.0f}{share} below a "
+                "year earlier"
+            )
+    return reasons

@@ -7,6 +7,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from dashboard.components.export_buttons import export_buttons
 from dashboard.components.grid import column, data_grid
 from dashboard.services.audit_trail import COLUMNS
 
@@ -46,6 +47,7 @@ def layout(site: str | None = None, **_query):
                 mb="xs",
             ),
             dmc.Text(id="audit-count", size="sm", mb="xs"),
+            export_buttons("audit-grid"),
             data_grid(
                 "audit-grid",
                 [column(key, label, minWidth=120) for key, label in COLUMNS],

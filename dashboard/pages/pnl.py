@@ -7,6 +7,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from dashboard.components.export_buttons import export_buttons
 from dashboard.components.pnl_view import VIEWS
 from dashboard.context import today
 
@@ -83,6 +84,7 @@ def layout(site: str | None = None, **_query):
                 mb="xs",
             ),
             html.Div(id="pnl-heading", role="status", **{"aria-live": "polite"}),
+            export_buttons("pnl-grid"),
             dcc.Loading(
                 dag.AgGrid(
                     id="pnl-grid",

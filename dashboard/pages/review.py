@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from dashboard.components import review_view
 from dashboard.components.controls import month_options
+from dashboard.components.export_buttons import export_buttons
 from dashboard.context import today
 from dashboard.services.review import forecast_month
 
@@ -56,6 +57,7 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                 [
                     dmc.GridCol(
                         [
+                            export_buttons("review-grid"),
                             dag.AgGrid(
                                 id="review-grid",
                                 rowData=[],

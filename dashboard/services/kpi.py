@@ -134,7 +134,7 @@ def _payroll_hours(session: Session, ids: list[int], first: dt.date, last: dt.da
     )
 
 
-def _ledger(session: Session, ids: list[int], months: Sequence[Month], kind: str):
+def ledger_lines(session: Session, ids: list[int], months: Sequence[Month], kind: str):
     p = PnlMonth
     frame = _frame(
         session,
@@ -195,7 +195,7 @@ def _actual(session: Session, ids: list[int], months: Sequence[Month]) -> pd.Dat
     first, last = _date_span(months)
     stats = _statistics(session, ids, first, last, "actual").drop(columns="days_counted")
     hours = _payroll_hours(session, ids, first, last, "actual")
-    ledger = _ledger(session, ids, months, "actual")
+    ledger = ledger_lines(session, ids, months, "actual")
     frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), stats, hours)
     frame = _merge(frame, ledger)
     if "ledger_external_revenue" in frame:
@@ -232,7 +232,7 @@ def _budget(session: Session, ids: list[int], months: Sequence[Month]) -> pd.Dat
         .group_by(p.site_id, p.year, p.month),
         [*KEYS, "labor_hours"],
     )
-    ledger = _ledger(session, ids, months, "budget").rename(
+    ledger = ledger_lines(session, ids, months, "budget").rename(
         columns={"ledger_external_revenue": "external_revenue"}
     )
     frame = _merge(_grid(ids, months), _available_rooms(session, ids, months), stats, hours)

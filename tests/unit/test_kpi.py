@@ -515,3 +515,31 @@ def test_sum_waterfalls_adds_sites_exactly():
 
 def test_sum_waterfalls_of_nothing_is_zero():
     assert sum_waterfalls([]) == {**dict.fromkeys(STEP_KEYS, 0.0), "total": 0.0}
+
+
+# --- at-risk reasons -------------------------------------------------------------------------
+
+
+def test_at_risk_below_budget_needs_both_the_share_and_the_amount():
+    # Budget 100,000, forecast 90,000: shortfall 10,000 = 10% ≥ 7.5% and ≥ $5,000 → at risk.
+    reasons = kpi.at_risk_reasons(90_000, 100_000, None, None, 0.075, 5_000)
+    assert reasons == ["FLC $10,000 (10.0%) below budget for the year"]
+    # Budget 40,000, forecast 36,000: 4,000 = 10% but < $5,000 → not at risk.
+    assert kpi.at_risk_reasons(36_000, 40_000, None, None, 0.075, 5_000) == []
+    # Budget 1,000,000, forecast 940,000: 60,000 ≥ $5,000 but 6% < 7.5% → not at risk.
+    assert kpi.at_risk_reasons(940_000, 1_000_000, None, None, 0.075, 5_000) == []
+    # Above budget is never at risk.
+    assert kpi.at_risk_reasons(120_000, 100_000, None, None, 0.075, 5_000) == []
+
+
+def test_at_risk_negative_trend_against_a_year_earlier():
+    # Last 3 months 27,000 vs 30,000 a year earlier: drop 3,000 = 10% ≥ 7.5% → at risk.
+    reasons = kpi.at_risk_reasons(100_000, 100_000, 27_000, 30_000, 0.075, 5_000)
+    assert reasons == ["FLC of the last 3 closed months $3,000 (10.0%) below a year earlier"]
+    # 28,500 vs 30,000: 5% < 7.5% → not.
+    assert kpi.at_risk_reasons(100_000, 100_000, 28_500, 30_000, 0.075, 5_000) == []
+    # No year-earlier window (a new site) → no trend reason.
+    assert kpi.at_risk_reasons(100_000, 100_000, 27_000, None, 0.075, 5_000) == []
+    # Both reasons at once, in order.
+    both = kpi.at_risk_reasons(80_000, 100_000, 20_000, 30_000, 0.075, 5_000)
+    assert len(both) == 2 and both[0].startswith("FLC $20,000 (20.0%)")

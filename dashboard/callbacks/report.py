@@ -1,0 +1,355 @@
+"""Regional report callbacks: the report of a year, the drill (region → district → site), and
+the report exports in stages with progress (compute → write → download)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import dash_mantine_components as dmc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from dashboard.components import charts
+from dashboard.components.formatting import money, percent
+from dashboard.components.grid import column
+from dashboard.context import current_principal, get_db, today
+from dashboard.services import regional_report as rr
+
+JOB_SECONDS = 600
+
+
+def _cache():
+    return current_app.extensions["dashboard.cache"]
+
+
+def _year(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return today().year
+
+
+def _card(label: str, value: str, detail: str = "", card_id: str | None = None):
+    return dmc.Card(
+        [
+            dmc.Text(label, size="xs", c="dimmed"),
+            dmc.Text(value, fw=700, size="lg", id=card_id or ""),
+            dmc.Text(detail, size="xs"),
+        ],
+        withBorder=True,
+        padding="sm",
+        miw=170,
+    )
+
+
+def _cards(total: dict, at_risk: int):
+    if not total:
+        return dmc.Alert("No sites in your scope.", color="blue", variant="light")
+    vs = total["flc_vs_budget"]
+    return dmc.Group(
+        [
+            _card("Budget FLC", money(total["budget_flc"])),
+            _card(
+                "Forecast FLC",
+                money(total["forecast_flc"]),
+                f"{money(vs)} ({percent(total['flc_vs_budget_pct'])}) vs budget",
+                "report-total-forecast",
+            ),
+            _card("Actual FLC to date", money(total["actual_flc"])),
+            _card("Prior year FLC", money(total["prior_year_flc"])),
+            _card("FLC margin", percent(total["flc_margin"])),
+            _card(
+                "Forecast accuracy (FLC)",
+                f"MAPE {percent(total['mape'])}",
+                f"bias {percent(total['bias'])} · {percent(total['within_5'], 0)} of sites "
+                "within 5%",
+            ),
+            _card("At-risk sites", f"{at_risk} of {total['site_count']}"),
+        ],
+        gap="xs",
+        align="stretch",
+    )
+
+
+def _columns(first: list[dict]) -> list[dict]:
+    columns = []
+    for field, header, kind in rr.ROLLUP_COLUMNS:
+        extra = {"minWidth": 220, "pinned": "left"} if field == "name" else {}
+        if field in ("status", "at_risk_text"):
+            extra = {"minWidth": 200, "wrapText": True, "autoHeight": True}
+        columns.append(column(field, header, kind, **extra))
+    return first + columns
+
+
+def _level_rows(data: dict, drill: dict):
+    """The rows the drill shows, their parent (the pinned total) and the crumbs."""
+    region, district = drill.get("region"), drill.get("district")
+    if district is not None:
+        rows = [r for r in data["sites"] if r["district_id"] == district]
+        parent = next((d for d in data["districts"] if d["district_id"] == district), None)
+        key = "site_id"
+    elif region is not None:
+        rows = [r for r in data["districts"] if r["region_id"] == region]
+        parent = next((r for r in data["regions"] if r["region_id"] == region), None)
+        key = "district_id"
+    else:
+        rows, parent, key = data["regions"], data["total"], "region_id"
+    shown = [{**r, "row_id": f"{r['level']}-{r[key]}"} for r in rr.display_rows(rows)]
+    total = rr.display_rows([parent])[0] if parent else None
+    if total:
+        total = {
+            **total,
+            "name": f"Total — {parent['name']}" if parent is not data["total"] else "Total",
+        }
+    return shown, total
+
+
+def _crumbs(data: dict, drill: dict):
+    def crumb(text, crumb_id):
+        return dmc.Button(text, id=crumb_id, variant="subtle", size="compact-sm", px=4)
+
+    items = [crumb("All regions", "report-crumb-all")]
+    region, district = drill.get("region"), drill.get("district")
+    if region is not None:
+        name = next((r["name"] for r in data["regions"] if r["region_id"] == region), "")
+        items.append(crumb(name, "report-crumb-region"))
+    else:
+        items.append(html.Span(id="report-crumb-region"))
+    if district is not None:
+        name = next((d["name"] for d in data["districts"] if d["district_id"] == district), "")
+        items.append(dmc.Text(name, size="sm", id="report-crumb-district"))
+    return items
+
+
+def register(app: Dash) -> None:
+    @app.callback(
+        Output("report-data", "data"),
+        Output("report-cards", "children"),
+        Output("report-district-chart", "figure"),
+        Output("report-accuracy-chart", "figure"),
+        Output("report-top-bottom", "children"),
+        Output("report-risk-grid", "rowData"),
+        Output("report-risk-grid", "columnDefs"),
+        Output("report-risk-rule", "children"),
+        Output("report-risk-grid-export-context", "data"),
+        Output("report-drill", "data"),
+        Input("report-year", "value"),
+    )
+    def compute(year):
+        principal = current_principal()
+        if principal is None:
+            raise PreventUpdate
+        with get_db().read() as session:
+            report = rr.regional_report(session, principal, today(), _year(year))
+        data = {
+            "regions": report.regions,
+            "districts": report.districts,
+            "sites": report.sites,
+            "total": report.total,
+            "context": [list(c) for c in rr.context_lines(report, principal)],
+        }
+        if report.sites:
+            ranked, accuracy = rr.charts_of(report)
+        else:
+            ranked = accuracy = charts.empty_figure("Regional report")
+        top_bottom = dmc.Group(
+            [
+                dmc.Text(
+                    "Top districts (FLC vs budget): "
+                    + (
+                        ", ".join(
+                            f"{d['name']} ({percent(d['flc_vs_budget_pct'])})"
+                            for d in report.top_districts
+                        )
+                        or "—"
+                    ),
+                    size="sm",
+                    id="report-top",
+                ),
+                dmc.Text(
+                    "Bottom districts: "
+                    + (
+                        ", ".join(
+                            f"{d['name']} ({percent(d['flc_vs_budget_pct'])})"
+                            for d in report.bottom_districts
+                        )
+                        or "—"
+                    ),
+                    size="sm",
+                    id="report-bottom",
+                ),
+            ],
+            gap="xl",
+        )
+        risk_columns = [
+            column(
+                f,
+                h,
+                k,
+                **(
+                    {"minWidth": 320, "wrapText": True, "autoHeight": True}
+                    if f == "at_risk"
+                    else {}
+                ),
+            )
+            for f, h, k in rr.RISK_COLUMNS
+        ]
+        rule = dict(rr.context_lines(report, principal))["At risk"]
+        return (
+            data,
+            _cards(report.total, len(report.at_risk)),
+            ranked,
+            accuracy,
+            top_bottom,
+            report.at_risk,
+            risk_columns,
+            f"At risk: {rule}.",
+            data["context"],
+            {},
+        )
+
+    @app.callback(
+        Output("report-grid", "rowData"),
+        Output("report-grid", "columnDefs"),
+        Output("report-grid", "pinnedBottomRowData"),
+        Output("report-crumbs", "children"),
+        Output("report-grid-export-context", "data"),
+        Input("report-data", "data"),
+        Input("report-drill", "data"),
+    )
+    def show(data, drill):
+        if not data or current_principal() is None:
+            raise PreventUpdate
+        drill = drill or {}
+        rows, total = _level_rows(data, drill)
+        columns = _columns([])
+        where = [["Showing", "regions"]]
+        if drill.get("region") is not None:
+            where = [
+                [
+                    "Region",
+                    next(
+                        (r["name"] for r in data["regions"] if r["region_id"] == drill["region"]),
+                        "",
+                    ),
+                ]
+            ]
+        if drill.get("district") is not None:
+            where.append(
+                [
+                    "District",
+                    next(
+                        (
+                            d["name"]
+                            for d in data["districts"]
+                            if d["district_id"] == drill["district"]
+                        ),
+                        "",
+                    ),
+                ]
+            )
+        return (
+            rows,
+            columns,
+            [total] if total else [],
+            _crumbs(data, drill),
+            data["context"] + where,
+        )
+
+    @app.callback(
+        Output("report-drill", "data", allow_duplicate=True),
+        Input("report-grid", "cellClicked"),
+        Input("report-crumb-all", "n_clicks"),
+        Input("report-crumb-region", "n_clicks"),
+        State("report-drill", "data"),
+        State("report-grid", "rowData"),
+        prevent_initial_call=True,
+    )
+    def drill_to(cell, _all, _region, drill, rows):
+        if current_principal() is None:
+            raise PreventUpdate
+        drill = dict(drill or {})
+        trigger = ctx.triggered_id
+        if trigger == "report-crumb-all":
+            return {}
+        if trigger == "report-crumb-region":
+            return {"region": drill.get("region")} if drill.get("region") is not None else no_update
+        if not cell or cell.get("rowPinned"):
+            raise PreventUpdate
+        row = next((r for r in rows or [] if r["row_id"] == cell.get("rowId")), None)
+        if row is None:
+            raise PreventUpdate
+        if row["level"] == "region":
+            return {"region": row["region_id"]}
+        if row["level"] == "district":
+            return {"region": row["region_id"], "district": row["district_id"]}
+        raise PreventUpdate
+
+    # --- exports in stages ------------------------------------------------------------------
+
+    @app.callback(
+        Output("report-job", "data"),
+        Output("report-progress-box", "style"),
+        Output("report-progress", "value"),
+        Output("report-progress-text", "children"),
+        Output("report-export-xlsx", "disabled"),
+        Output("report-export-html", "disabled"),
+        Input("report-export-xlsx", "n_clicks"),
+        Input("report-export-html", "n_clicks"),
+        State("report-year", "value"),
+        prevent_initial_call=True,
+    )
+    def start(_xlsx, _html, year):
+        if current_principal() is None or not ctx.triggered_id:
+            raise PreventUpdate
+        kind = "xlsx" if ctx.triggered_id == "report-export-xlsx" else "html"
+        job = {"id": uuid.uuid4().hex, "kind": kind, "year": _year(year)}
+        return job, {"display": "block"}, 10, "Step 1 of 3: computing the report…", True, True
+
+    @app.callback(
+        Output("report-job-stage", "data"),
+        Output("report-progress", "value", allow_duplicate=True),
+        Output("report-progress-text", "children", allow_duplicate=True),
+        Input("report-job", "data"),
+        prevent_initial_call=True,
+    )
+    def compute_for_file(job):
+        principal = current_principal()
+        if principal is None or not job:
+            raise PreventUpdate
+        with get_db().read() as session:
+            report = rr.regional_report(session, principal, today(), job["year"])
+        _cache().set(f"report-job:{principal.user_id}:{job['id']}", report, timeout=JOB_SECONDS)
+        what = "workbook" if job["kind"] == "xlsx" else "print-ready document"
+        return job, 60, f"Step 2 of 3: writing the {what} ({len(report.sites)} sites)…"
+
+    @app.callback(
+        Output("report-download", "data"),
+        Output("report-progress", "value", allow_duplicate=True),
+        Output("report-progress-text", "children", allow_duplicate=True),
+        Output("report-export-xlsx", "disabled", allow_duplicate=True),
+        Output("report-export-html", "disabled", allow_duplicate=True),
+        Input("report-job-stage", "data"),
+        prevent_initial_call=True,
+    )
+    def write_file(job):
+        principal = current_principal()
+        if principal is None or not job:
+            raise PreventUpdate
+        key = f"report-job:{principal.user_id}:{job['id']}"
+        report = _cache().get(key)
+        if report is None:
+            return None, 0, "The export expired; start it again.", False, False
+        _cache().delete(key)
+        stamp = f"{dt.date.today():%Y-%m-%d}"
+        if job["kind"] == "xlsx":
+            sent = dcc.send_bytes(
+                rr.workbook(report, principal), f"regional-report-{report.year}-{stamp}.xlsx"
+            )
+        else:
+            sent = dcc.send_string(
+                rr.document(report, principal), f"regional-report-{report.year}-{stamp}.html"
+            )
+        return sent, 100, "Step 3 of 3: done — the file is downloading.", False, False

@@ -1,0 +1,121 @@
+"""Regional executive report: region → district → site roll-up of the year's FLC with
+accuracy, at-risk sites and exports (layout only; read-only for everyone)."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from dashboard.components.export_buttons import export_buttons
+from dashboard.context import today
+
+dash.register_page(
+    __name__, path="/report", name="Regional report", title="Regional report · Site Forecasting"
+)
+
+
+def _grid(grid_id: str, **extra) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=[],
+        columnDefs=[],
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
+        columnSize="autoSize",
+        dashGridOptions={
+            "animateRows": False,
+            "enableCellTextSelection": True,
+            "ensureDomOrder": True,
+            "domLayout": "autoHeight",
+        },
+        className="ag-theme-quartz",
+        style={"width": "100%"},
+        **extra,
+    )
+
+
+def layout(year: str | None = None, **_query):
+    now = today()
+    years = [str(y) for y in (now.year - 1, now.year, now.year + 1)]
+    return html.Div(
+        [
+            dcc.Store(id="report-data"),
+            dcc.Store(id="report-drill", data={}),
+            dcc.Store(id="report-job"),
+            dcc.Store(id="report-job-stage"),
+            dcc.Download(id="report-download"),
+            dmc.Group(
+                [
+                    dmc.Title("Regional report", order=3),
+                    dmc.Badge("Read-only", variant="light", color="gray"),
+                ],
+                mb="xs",
+            ),
+            dmc.Group(
+                [
+                    dmc.Select(
+                        id="report-year",
+                        label="Year",
+                        data=years,
+                        value=year if year in years else str(now.year),
+                        allowDeselect=False,
+                        w=110,
+                    ),
+                    dmc.Button("Download report (XLSX)", id="report-export-xlsx", size="sm"),
+                    dmc.Button(
+                        "Print-ready report (HTML)",
+                        id="report-export-html",
+                        size="sm",
+                        variant="outline",
+                    ),
+                ],
+                align="flex-end",
+                mb="xs",
+            ),
+            html.Div(
+                [
+                    dmc.Progress(id="report-progress", value=0, size="lg", animated=True),
+                    dmc.Text(id="report-progress-text", size="sm", c="dimmed"),
+                ],
+                id="report-progress-box",
+                style={"display": "none"},
+                role="status",
+                **{"aria-live": "polite"},
+            ),
+            html.Div(id="report-message", role="status", **{"aria-live": "polite"}),
+            dcc.Loading(html.Div(id="report-cards")),
+            dmc.Group(
+                [
+                    dmc.Breadcrumbs(id="report-crumbs", children=[]),
+                ],
+                mt="sm",
+                mb="xs",
+            ),
+            dmc.Text(
+                "Click a region to see its districts, a district to see its sites.",
+                size="xs",
+                c="dimmed",
+            ),
+            export_buttons("report-grid"),
+            _grid("report-grid", getRowId="params.data.row_id"),
+            dmc.Grid(
+                [
+                    dmc.GridCol(
+                        dcc.Graph(id="report-district-chart", config={"displaylogo": False}),
+                        span={"base": 12, "md": 6},
+                    ),
+                    dmc.GridCol(
+                        dcc.Graph(id="report-accuracy-chart", config={"displaylogo": False}),
+                        span={"base": 12, "md": 6},
+                    ),
+                ],
+                mt="sm",
+            ),
+            html.Div(id="report-top-bottom"),
+            dmc.Title("At-risk sites", order=4, mt="md"),
+            dmc.Text(id="report-risk-rule", size="sm", c="dimmed"),
+            export_buttons("report-risk-grid"),
+            _grid("report-risk-grid"),
+        ]
+    )

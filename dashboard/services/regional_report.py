@@ -1,0 +1,443 @@
+"""The regional executive report (DOMAIN.md §11): region → district → site roll-up of the
+year's FLC — budget, forecast (actual to date + forecast, as the P&L's trend), actual to date,
+prior year — with FLC vs budget, FLC margin, next month's submission status, at-risk sites,
+forecast accuracy of the submitted forecasts for the closed months, and the top and bottom
+districts. A query: read-only for everyone; rows are the person's visible sites only.
+
+Forecast accuracy compares each closed month's *submitted* FLC (the snapshot frozen at
+submission) with the books: MAPE and bias over the site-months (error = (A − F) ÷ |F|,
+§7.5); a site is "within 5%" when its closed months together are: |ΣA − ΣF| ≤ 5% of |ΣF|.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.data.models import ForecastSubmission
+from dashboard.domain import kpi
+from dashboard.domain import submission as sm
+from dashboard.domain.periods import add_months
+from dashboard.services import kpi as components_service
+from dashboard.services import pnl as pnl_service
+from dashboard.services.performance import _site_rows
+from dashboard.services.review import forecast_month
+from dashboard.services.scope import Principal, visible_site_ids
+from dashboard.services.submissions import thresholds
+
+NOT_STARTED = "NOT STARTED"
+STATUS_ORDER = (sm.APPROVED, sm.LOCKED, sm.SUBMITTED, sm.RETURNED, sm.DRAFT, NOT_STARTED)
+STATUS_LABELS = {
+    sm.APPROVED: "approved",
+    sm.LOCKED: "locked",
+    sm.SUBMITTED: "submitted",
+    sm.RETURNED: "returned",
+    sm.DRAFT: "draft",
+    NOT_STARTED: "not started",
+}
+MONEY_FIELDS = ("budget_flc", "forecast_flc", "actual_flc", "prior_year_flc", "forecast_ir")
+TOP_COUNT = 3
+
+
+@dataclass(frozen=True)
+class Report:
+    year: int
+    forecast_month: tuple[int, int]
+    closed_months: list[tuple[int, int]]
+    regions: list[dict]
+    districts: list[dict]
+    sites: list[dict]
+    total: dict
+    at_risk: list[dict]
+    top_districts: list[dict]
+    bottom_districts: list[dict]
+    accuracy_by_month: pd.DataFrame  # period, mape, bias, count
+    thresholds: sm.Thresholds
+
+
+def _year_frame(session: Session, ids: list[int], year: int, today: dt.date) -> pd.DataFrame:
+    lines = pnl_service.pnl_lines(session, ids, year, today)
+    budget = pnl_service.basis_lines(session, ids, year, pnl_service.BUDGET_BASIS)
+    prior = pnl_service.basis_lines(session, ids, year, pnl_service.PRIOR_YEAR_BASIS)
+    per_site = lines.groupby("site_id").agg(
+        forecast_flc=("flc", "sum"), forecast_ir=("internal_revenue", "sum")
+    )
+    actual = lines[lines["kind"] == "actual"].groupby("site_id")["flc"].sum()
+    per_site["actual_flc"] = actual.reindex(per_site.index).fillna(0.0)
+    per_site["budget_flc"] = budget.groupby("site_id")["flc"].sum().reindex(per_site.index)
+    per_site["prior_year_flc"] = prior.groupby("site_id")["flc"].sum().reindex(per_site.index)
+    return per_site.fillna(0.0)
+
+
+def _accuracy_pairs(session, ids, months, today) -> pd.DataFrame:
+    """site_id, year, month, actual (books), forecast (submitted) FLC of the closed months."""
+    columns = ["site_id", "year", "month", "actual", "forecast"]
+    if not months:
+        return pd.DataFrame(columns=columns)
+    parts = components_service.components(
+        session, ids, months[0], months[-1], today, ("actual", "forecast")
+    )
+    if parts.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["site_id", "year", "month"]
+    actual = parts[parts["series"] == "actual"][[*keys, "flc"]]
+    forecast = parts[parts["series"] == "forecast"][[*keys, "flc"]]
+    pairs = actual.merge(forecast, on=keys, suffixes=("_a", "_f"))
+    return pairs.rename(columns={"flc_a": "actual", "flc_f": "forecast"})[columns]
+
+
+def _recent_windows(session, ids, today) -> tuple[dict, dict]:
+    """FLC per site of the last RECENT_MONTHS closed months and of the same months a year
+    earlier."""
+    last = add_months(today.year, today.month, -1)
+    recent = [add_months(*last, -k) for k in range(kpi.RECENT_MONTHS - 1, -1, -1)]
+    earlier = [(y - 1, m) for y, m in recent]
+    now = components_service.ledger_lines(session, ids, recent, "actual")
+    before = components_service.ledger_lines(session, ids, earlier, "actual")
+
+    def totals(frame):
+        counts = frame.groupby("site_id")["flc"].agg(["sum", "count"])
+        complete = counts[counts["count"] == kpi.RECENT_MONTHS]
+        return complete["sum"].to_dict()
+
+    return totals(now), totals(before)
+
+
+def _statuses(session, ids, year, month) -> dict[int, str]:
+    rows = session.execute(
+        select(ForecastSubmission.site_id, ForecastSubmission.status).where(
+            ForecastSubmission.site_id.in_(ids),
+            ForecastSubmission.year == year,
+            ForecastSubmission.month == month,
+        )
+    ).all()
+    found = dict(rows)
+    return {s: found.get(s, NOT_STARTED) for s in ids}
+
+
+def _status_text(counter: Counter) -> str:
+    return " · ".join(f"{counter[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER if counter.get(s))
+
+
+def _with_ratios(row: dict, pairs: pd.DataFrame, site_within: list[bool]) -> dict:
+    variance = row["forecast_flc"] - row["budget_flc"]
+    row["flc_vs_budget"] = round(variance, 2)
+    row["flc_vs_budget_pct"] = variance / abs(row["budget_flc"]) if row["budget_flc"] else None
+    row["flc_margin"] = row["forecast_flc"] / row["forecast_ir"] if row["forecast_ir"] else None
+    accuracy = kpi.forecast_accuracy(pairs["actual"], pairs["forecast"]) if len(pairs) else None
+    row["mape"] = None if accuracy is None or np.isnan(accuracy.mape) else accuracy.mape
+    row["bias"] = None if accuracy is None or np.isnan(accuracy.bias) else accuracy.bias
+    row["within_5"] = (sum(site_within) / len(site_within)) if site_within else None
+    for field in MONEY_FIELDS:
+        row[field] = round(float(row[field]), 2)
+    return row
+
+
+def regional_report(
+    session: Session, principal: Principal, today: dt.date, year: int | None = None
+) -> Report:
+    year = year or today.year
+    if not (today.year - 1 <= year <= today.year + 1):
+        raise ValueError("Choose last year, this year or next year.")
+    ids = sorted(visible_site_ids(session, principal, today))
+    info = _site_rows(session, ids)
+    fy, fm = forecast_month(today)
+    closed_through = add_months(today.year, today.month, -1)
+    closed = [(year, m) for m in range(1, 13) if (year, m) <= closed_through]
+    limits = thresholds(session)
+    if not ids:
+        empty = pd.DataFrame(columns=["period", "mape", "bias", "count"])
+        return Report(year, (fy, fm), closed, [], [], [], {}, [], [], [], empty, limits)
+
+    money = _year_frame(session, ids, year, today)
+    pairs = _accuracy_pairs(session, ids, closed, today)
+    recent, recent_before = _recent_windows(session, ids, today)
+    statuses = _statuses(session, ids, fy, fm)
+
+    site_rows, within_of = [], {}
+    for sid in ids:
+        site = info[sid]
+        values = money.loc[sid] if sid in money.index else None
+        row = {
+            "level": "site",
+            "site_id": sid,
+            "name": site.label,
+            "district_id": site.district_id,
+            "district": site.district,
+            "region_id": site.region_id,
+            "region": site.region,
+            "site_count": 1,
+            **{f: float(values[f]) if values is not None else 0.0 for f in MONEY_FIELDS},
+        }
+        mine = pairs[pairs["site_id"] == sid]
+        within = None
+        if len(mine):
+            total_f = float(mine["forecast"].sum())
+            if total_f:
+                within = abs(float(mine["actual"].sum()) - total_f) <= 0.05 * abs(total_f) + 1e-9
+        within_of[sid] = within
+        row = _with_ratios(row, mine, [within] if within is not None else [])
+        row["status"] = STATUS_LABELS[statuses[sid]].capitalize()
+        reasons = kpi.at_risk_reasons(
+            row["forecast_flc"],
+            row["budget_flc"],
+            recent.get(sid),
+            recent_before.get(sid),
+            limits.pct,
+            limits.amount,
+        )
+        row["at_risk"] = "; ".join(reasons)
+        site_rows.append(row)
+
+    def roll_up(members: list[dict], level: str, **keys) -> dict:
+        member_ids = [r["site_id"] for r in members]
+        row = {
+            "level": level,
+            **keys,
+            "site_count": len(members),
+            **{f: sum(r[f] for r in members) for f in MONEY_FIELDS},
+        }
+        chosen = pairs[pairs["site_id"].isin(member_ids)]
+        within = [within_of[s] for s in member_ids if within_of[s] is not None]
+        row = _with_ratios(row, chosen, within)
+        row["status"] = _status_text(Counter(statuses[s] for s in member_ids))
+        row["at_risk_count"] = sum(1 for r in members if r["at_risk"])
+        return row
+
+    districts = []
+    for did in sorted({r["district_id"] for r in site_rows}):
+        members = [r for r in site_rows if r["district_id"] == did]
+        districts.append(
+            roll_up(
+                members,
+                "district",
+                district_id=did,
+                name=members[0]["district"],
+                region_id=members[0]["region_id"],
+                region=members[0]["region"],
+            )
+        )
+    regions = []
+    for rid in sorted({r["region_id"] for r in site_rows}):
+        members = [r for r in site_rows if r["region_id"] == rid]
+        regions.append(roll_up(members, "region", region_id=rid, name=members[0]["region"]))
+    total = roll_up(site_rows, "total", name="Total")
+
+    ranked = sorted(
+        (d for d in districts if d["flc_vs_budget_pct"] is not None),
+        key=lambda d: d["flc_vs_budget_pct"],
+        reverse=True,
+    )
+    count = min(TOP_COUNT, len(ranked) // 2) if len(ranked) > 1 else len(ranked)
+    top = ranked[:count]
+    bottom = ranked[::-1][:count] if len(ranked) > 1 else []
+
+    by_month = []
+    for y, m in closed:
+        month_pairs = pairs[(pairs["year"] == y) & (pairs["month"] == m)]
+        acc = kpi.forecast_accuracy(month_pairs["actual"], month_pairs["forecast"])
+        by_month.append(
+            {"period": f"{y:04d}-{m:02d}", "mape": acc.mape, "bias": acc.bias, "count": acc.count}
+        )
+    at_risk = sorted((r for r in site_rows if r["at_risk"]), key=lambda r: r["flc_vs_budget"])
+    return Report(
+        year,
+        (fy, fm),
+        closed,
+        regions,
+        districts,
+        site_rows,
+        total,
+        at_risk,
+        top,
+        bottom,
+        pd.DataFrame(by_month, columns=["period", "mape", "bias", "count"]),
+        limits,
+    )
+
+
+# --- Columns and files ------------------------------------------------------------------------
+
+# (field, header, kind): the roll-up's columns, on screen and in the files alike.
+ROLLUP_COLUMNS = (
+    ("name", "Name", "text"),
+    ("site_count", "Sites", "count"),
+    ("budget_flc", "Budget FLC", "money"),
+    ("forecast_flc", "Forecast FLC (actual + forecast)", "money"),
+    ("flc_vs_budget", "FLC vs budget", "money"),
+    ("flc_vs_budget_pct", "FLC vs budget %", "percent"),
+    ("actual_flc", "Actual FLC to date", "money"),
+    ("prior_year_flc", "Prior year FLC", "money"),
+    ("flc_margin", "FLC margin %", "percent"),
+    ("status", "Next month's submissions", "text"),
+    ("at_risk_text", "At risk", "text"),
+    ("mape", "Forecast MAPE", "percent"),
+    ("bias", "Forecast bias", "percent"),
+    ("within_5", "Sites within 5%", "percent"),
+)
+RISK_COLUMNS = (
+    ("name", "Site", "text"),
+    ("district", "District", "text"),
+    ("region", "Region", "text"),
+    ("forecast_flc", "Forecast FLC", "money"),
+    ("budget_flc", "Budget FLC", "money"),
+    ("flc_vs_budget", "FLC vs budget", "money"),
+    ("at_risk", "Why", "text"),
+)
+
+
+def display_rows(rows: list[dict]) -> list[dict]:
+    """Rows with the "At risk" text: the reasons of a site, the count of a roll-up."""
+    out = []
+    for row in rows:
+        if row.get("level") == "site":
+            text = row.get("at_risk") or ""
+        else:
+            text = f"{row.get('at_risk_count', 0)} of {row['site_count']}"
+        out.append({**row, "at_risk_text": text})
+    return out
+
+
+def _export_columns(spec) -> list:
+    from dashboard.services import exports
+
+    return [exports.ExportColumn(f, h, k) for f, h, k in spec]
+
+
+def context_lines(report: Report, principal: Principal) -> list[tuple[str, str]]:
+    fy, fm = report.forecast_month
+    closed = (
+        f"{report.closed_months[0][0]}-{report.closed_months[0][1]:02d} to "
+        f"{report.closed_months[-1][0]}-{report.closed_months[-1][1]:02d}"
+        if report.closed_months
+        else "none yet"
+    )
+    return [
+        ("Year", str(report.year)),
+        ("Sites", f"{report.total.get('site_count', 0)} visible to {principal.email}"),
+        ("Forecast FLC", "actual for closed months + trend/forecast for the rest (as the P&L)"),
+        ("Submission status", f"for {dt.date(fy, fm, 1):%B %Y}"),
+        ("Forecast accuracy", f"submitted FLC vs books, closed months {closed}"),
+        (
+            "At risk",
+            f"FLC below budget by ≥ {report.thresholds.pct:.1%} and ≥ "
+            f"${report.thresholds.amount:,.0f}, or last {kpi.RECENT_MONTHS} closed months "
+            f"≥ {report.thresholds.pct:.1%} below a year earlier",
+        ),
+    ]
+
+
+def workbook(report: Report, principal: Principal) -> bytes:
+    """The report as a formatted workbook: regions, districts, sites, at-risk sites and
+    accuracy by month, each sheet headed by what it shows."""
+    from dashboard.services import exports
+
+    context = context_lines(report, principal)
+    rollup = _export_columns(ROLLUP_COLUMNS)
+    total = display_rows([report.total])[0] if report.total else None
+    district_columns = [exports.ExportColumn("region", "Region"), *rollup]
+    site_columns = [
+        exports.ExportColumn("region", "Region"),
+        exports.ExportColumn("district", "District"),
+        *rollup,
+    ]
+    sheets = [
+        exports.Sheet(
+            "Regions",
+            "Regional report — regions",
+            context,
+            rollup,
+            display_rows(report.regions),
+            total,
+        ),
+        exports.Sheet(
+            "Districts",
+            "Regional report — districts",
+            context,
+            district_columns,
+            display_rows(report.districts),
+            total,
+        ),
+        exports.Sheet(
+            "Sites",
+            "Regional report — sites",
+            context,
+            site_columns,
+            display_rows(report.sites),
+            total,
+        ),
+        exports.Sheet(
+            "At-risk sites", "At-risk sites", context, _export_columns(RISK_COLUMNS), report.at_risk
+        ),
+        exports.Sheet(
+            "Accuracy",
+            "Forecast accuracy by month (submitted FLC vs books)",
+            context,
+            [
+                exports.ExportColumn("period", "Month"),
+                exports.ExportColumn("mape", "MAPE", "percent"),
+                exports.ExportColumn("bias", "Bias", "percent"),
+                exports.ExportColumn("count", "Site-months compared", "count"),
+            ],
+            report.accuracy_by_month.to_dict("records"),
+        ),
+    ]
+    return exports.to_xlsx(sheets)
+
+
+def charts_of(report: Report):
+    """(districts ranked by FLC vs budget %, accuracy by month) figures."""
+    from dashboard.components import charts
+
+    frame = pd.DataFrame(
+        [
+            {"district": d["name"], "flc_vs_budget_pct": d["flc_vs_budget_pct"]}
+            for d in report.districts
+            if d["flc_vs_budget_pct"] is not None
+        ],
+        columns=["district", "flc_vs_budget_pct"],
+    )
+    marked = [d["name"] for d in report.top_districts + report.bottom_districts]
+    ranked = charts.ranked_bar_figure(
+        frame,
+        "district",
+        "flc_vs_budget_pct",
+        "percent",
+        f"FLC vs budget by district, {report.year}",
+        highlight=marked,
+        value_title="Forecast FLC vs budget",
+    )
+    return ranked, charts.accuracy_figure(report.accuracy_by_month[["period", "mape", "bias"]])
+
+
+def document(report: Report, principal: Principal) -> str:
+    """The report as a print-ready HTML document with its charts."""
+    from dashboard.services import exports
+
+    ranked, accuracy = charts_of(report)
+    rollup = _export_columns(ROLLUP_COLUMNS)
+    total = display_rows([report.total])[0] if report.total else None
+    top = ", ".join(d["name"] for d in report.top_districts) or "—"
+    bottom = ", ".join(d["name"] for d in report.bottom_districts) or "—"
+    sections = [
+        exports.ReportSection("Regions", None, rollup, display_rows(report.regions), total),
+        exports.ReportSection(
+            "Districts",
+            ranked,
+            [exports.ExportColumn("region", "Region"), *rollup],
+            display_rows(report.districts),
+            total,
+            note=f"Top districts (FLC vs budget): {top}. Bottom: {bottom}.",
+        ),
+        exports.ReportSection("At-risk sites", None, _export_columns(RISK_COLUMNS), report.at_risk),
+        exports.ReportSection("Forecast accuracy", accuracy),
+    ]
+    return exports.report_html(
+        f"Regional report {report.year}", context_lines(report, principal), sections
+    )
