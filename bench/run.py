@@ -87,6 +87,10 @@ BUDGETS_MS: dict[str, float] = {
     "pnl_": 2000.0,
     "review_district_": 500.0,
     "review_region_": 2000.0,
+    "report_regional_": 2000.0,
+    "kpi_trends_": 2000.0,
+    "benchmark_": 2000.0,
+    "waterfall_": 2000.0,
 }
 CSRF_RE = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
@@ -900,6 +904,141 @@ def review_region_overview(ctx: Context) -> Measurement:
 
     result = ctx.measure(op)
     result.notes = "first regional vice president's region"
+    return result
+
+
+def _first_of_role(ctx: Context, role: str) -> Principal:
+    from dashboard.data.models import User
+    from dashboard.services.accounts import principal_of
+
+    with ctx.db.read() as session:
+        return principal_of(
+            session.scalars(select(User).where(User.role == role).order_by(User.id)).first()
+        )
+
+
+@scenario("report_regional_executive")
+def report_regional_executive(ctx: Context) -> Measurement:
+    """The regional report for an executive: every site's year of FLC (the P&L engine),
+    budget, prior year, submission status, at-risk rules, accuracy of the submitted forecasts
+    of the closed months, rolled up to districts and regions."""
+    from dashboard.services import regional_report
+
+    person = _first_of_role(ctx, "executive")
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            report = regional_report.regional_report(session, person, ctx.today)
+        if not report.sites:
+            raise BenchError("no sites in the report")
+        return len(json.dumps([report.regions, report.districts, report.sites], default=str))
+
+    result = ctx.measure(op)
+    result.notes = "all sites, this year"
+    return result
+
+
+@scenario("report_regional_workbook")
+def report_regional_workbook(ctx: Context) -> Measurement:
+    """The report's XLSX export end to end: the report + the five-sheet workbook."""
+    from dashboard.services import regional_report
+
+    person = _first_of_role(ctx, "executive")
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            report = regional_report.regional_report(session, person, ctx.today)
+        return len(regional_report.workbook(report, person))
+
+    result = ctx.measure(op)
+    result.notes = "all sites, 5 sheets"
+    return result
+
+
+@scenario("kpi_trends_region")
+def kpi_trends_region(ctx: Context) -> Measurement:
+    """KPI trends of the first regional vice president's region over the default range (12
+    months back to December): actual, budget, submitted/live forecast, prior year."""
+    from dashboard.services import performance
+
+    person = _first_of_role(ctx, "regional_vp")
+    with ctx.db.read() as session:
+        choices = performance.scope_choices(session, person, ctx.today)
+    region_id = int(choices[performance.REGION][0]["value"])
+    first, last = performance.default_range(ctx.today)
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            trends = performance.kpi_trends(
+                session, person, ctx.today, performance.REGION, region_id, first, last
+            )
+        if trends.frame.empty:
+            raise BenchError("no trend rows")
+        return len(trends.frame.to_json())
+
+    result = ctx.measure(op)
+    result.notes = f"region id {region_id}, {first[0]}-{first[1]:02d}..{last[0]}-{last[1]:02d}"
+    return result
+
+
+@scenario("benchmark_site_region")
+def benchmark_site_region(ctx: Context) -> Measurement:
+    """A district manager benchmarks a site of the largest district against its region
+    (closed months of this year, actual)."""
+    from dashboard.services import performance
+
+    district_id, _count, person = _largest_district_and_manager(ctx)
+    with ctx.db.read() as session:
+        site_id = min(
+            s.site_id
+            for s in performance._site_rows(session).values()
+            if s.district_id == district_id
+        )
+
+    def op() -> int:
+        with ctx.db.read() as session:
+            result = performance.benchmark(
+                session,
+                person,
+                ctx.today,
+                site_id,
+                "region",
+                "flc_margin",
+                (ctx.today.year, 1),
+                (ctx.today.year, ctx.today.month - 1),
+            )
+        if not result.ranks:
+            raise BenchError("no ranks")
+        return len(result.distribution.to_json())
+
+    result = ctx.measure(op)
+    result.notes = f"site id {site_id} vs its region"
+    return result
+
+
+@scenario("waterfall_district_year")
+def waterfall_district_year(ctx: Context) -> Measurement:
+    """The FLC variance breakdown of the largest district for the year (actual + forecast)."""
+    from dashboard.services import performance
+
+    district_id, count, person = _largest_district_and_manager(ctx)
+
+    def op() -> None:
+        with ctx.db.read() as session:
+            result = performance.flc_waterfall(
+                session,
+                person,
+                ctx.today,
+                performance.DISTRICT,
+                district_id,
+                (ctx.today.year, 1),
+                (ctx.today.year, 12),
+            )
+        if result.site_count != count:
+            raise BenchError("wrong district")
+
+    result = ctx.measure(op)
+    result.notes = f"district id {district_id}, {count} sites, 12 months"
     return result
 
 
