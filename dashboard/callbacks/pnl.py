@@ -105,14 +105,35 @@ def register(app: Dash) -> None:
     @app.callback(
         Output("pnl-grid", "rowData"),
         Output("pnl-grid", "columnDefs"),
+        Output("pnl-grid-export-context", "data"),
         Input("pnl-result", "data"),
         Input("pnl-view", "value"),
+        *[State(f"pnl-filter-{k}", "value") for k in FILTER_KEYS],
+        *[State(f"pnl-filter-{k}", "data") for k in FILTER_KEYS],
+        State("pnl-year", "value"),
     )
-    def render(result, view):
+    def render(result, view, *states):
         if not result or not result["site_count"]:
-            return [], []
+            return [], [], []
         view = view if view in pnl_view.VIEWS else "values"
-        return pnl_view.rows(result, view), pnl_view.column_defs(result)
+        columns = pnl_view.column_defs(result)
+        if view == "variance_pct":  # the files carry fractions formatted as %
+            for c in columns:
+                if c["field"].startswith("m") or c["field"] == "total":
+                    c["exportKind"] = "percent"
+        values, choices, year = (
+            states[: len(FILTER_KEYS)],
+            states[len(FILTER_KEYS) : -1],
+            states[-1],
+        )
+        context = [["Year", str(year)], ["Compared with", result["basis_label"]]]
+        context.append(["View", pnl_view.VIEWS[view]])
+        for key, value, options in zip(FILTER_KEYS, values, choices, strict=True):
+            if value:
+                label = next((o["label"] for o in options or [] if o["value"] == value), value)
+                context.append([key.replace("_", " ").capitalize(), label])
+        context.append(["Sites", f"{result['site_count']:,}"])
+        return pnl_view.rows(result, view), columns, context
 
     @app.callback(
         Output("pnl-drill-heading", "children"),

@@ -71,6 +71,7 @@ def register(app: Dash) -> None:
         Output("review-chart", "figure"),
         Output("review-region", "children"),
         Output("review-actions", "style"),
+        Output("review-grid-export-context", "data"),
         Input("review-district", "value"),
         Input("review-month", "value"),
         Input("review-status", "value"),
@@ -94,7 +95,7 @@ def register(app: Dash) -> None:
                     else None
                 )
         except (ScopeError, ValueError):
-            return [], [], "This district is not in your scope.", {}, None, {"display": "none"}
+            return [], [], "This district is not in your scope.", {}, None, {"display": "none"}, []
         counts = rollup["counts"]
         summary = (
             f"{len(rollup['rows'])} sites · "
@@ -113,6 +114,12 @@ def register(app: Dash) -> None:
             review_view.flc_variance_chart(review_view.grid_rows(rollup)),
             _region_table(overview) if overview is not None else None,
             {} if reviewer else {"display": "none"},
+            [
+                ["District", str(rollup.get("district") or district)],
+                ["Forecast month", month],
+                ["Status", status or "all"],
+                ["Summary", summary],
+            ],
         )
 
     @app.callback(

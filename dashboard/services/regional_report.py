@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.data.models import ForecastSubmission
+from dashboard.data.models import ForecastSnapshotLine, ForecastSubmission
 from dashboard.domain import kpi
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import add_months
@@ -61,7 +61,10 @@ class Report:
     thresholds: sm.Thresholds
 
 
-def _year_frame(session: Session, ids: list[int], year: int, today: dt.date) -> pd.DataFrame:
+def _year_frame(
+    session: Session, ids: list[int], year: int, today: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per site the year's FLC figures, and the P&L lines they come from."""
     lines = pnl_service.pnl_lines(session, ids, year, today)
     budget = pnl_service.basis_lines(session, ids, year, pnl_service.BUDGET_BASIS)
     prior = pnl_service.basis_lines(session, ids, year, pnl_service.PRIOR_YEAR_BASIS)
@@ -72,24 +75,36 @@ def _year_frame(session: Session, ids: list[int], year: int, today: dt.date) -> 
     per_site["actual_flc"] = actual.reindex(per_site.index).fillna(0.0)
     per_site["budget_flc"] = budget.groupby("site_id")["flc"].sum().reindex(per_site.index)
     per_site["prior_year_flc"] = prior.groupby("site_id")["flc"].sum().reindex(per_site.index)
-    return per_site.fillna(0.0)
+    return per_site.fillna(0.0), lines
 
 
-def _accuracy_pairs(session, ids, months, today) -> pd.DataFrame:
-    """site_id, year, month, actual (books), forecast (submitted) FLC of the closed months."""
-    columns = ["site_id", "year", "month", "actual", "forecast"]
+def _accuracy_pairs(session, ids, months, lines: pd.DataFrame) -> pd.DataFrame:
+    """site_id, year, month, actual (the books, as on the P&L), forecast (the submitted
+    snapshot's FLC) of the closed months that have a submission."""
+    keys = ["site_id", "year", "month"]
+    columns = [*keys, "actual", "forecast"]
     if not months:
         return pd.DataFrame(columns=columns)
-    parts = components_service.components(
-        session, ids, months[0], months[-1], today, ("actual", "forecast")
+    f, line = ForecastSubmission, ForecastSnapshotLine
+    snapshot = pd.DataFrame(
+        session.execute(
+            select(f.site_id, f.year, f.month, line.value, line.taken_at)
+            .join(line, line.submission_id == f.id)
+            .where(
+                f.site_id.in_(ids),
+                f.year == months[0][0],
+                f.month.in_([m for _, m in months]),
+                line.line == "flc",
+            )
+        ).all(),
+        columns=[*keys, "forecast", "taken_at"],
     )
-    if parts.empty:
+    if snapshot.empty:
         return pd.DataFrame(columns=columns)
-    keys = ["site_id", "year", "month"]
-    actual = parts[parts["series"] == "actual"][[*keys, "flc"]]
-    forecast = parts[parts["series"] == "forecast"][[*keys, "flc"]]
-    pairs = actual.merge(forecast, on=keys, suffixes=("_a", "_f"))
-    return pairs.rename(columns={"flc_a": "actual", "flc_f": "forecast"})[columns]
+    snapshot = snapshot.sort_values("taken_at").drop_duplicates(keys, keep="last")
+    snapshot = snapshot.astype({"site_id": int, "year": int, "month": int, "forecast": float})
+    actual = lines[lines["kind"] == "actual"][[*keys, "flc"]].rename(columns={"flc": "actual"})
+    return actual.merge(snapshot[[*keys, "forecast"]], on=keys)[columns]
 
 
 def _recent_windows(session, ids, today) -> tuple[dict, dict]:
@@ -155,12 +170,14 @@ def regional_report(
         empty = pd.DataFrame(columns=["period", "mape", "bias", "count"])
         return Report(year, (fy, fm), closed, [], [], [], {}, [], [], [], empty, limits)
 
-    money = _year_frame(session, ids, year, today)
-    pairs = _accuracy_pairs(session, ids, closed, today)
+    money, lines = _year_frame(session, ids, year, today)
+    pairs = _accuracy_pairs(session, ids, closed, lines)
     recent, recent_before = _recent_windows(session, ids, today)
     statuses = _statuses(session, ids, fy, fm)
 
     site_rows, within_of = [], {}
+    empty_pairs = pairs.iloc[0:0]
+    pairs_of = {int(k): v for k, v in pairs.groupby("site_id")} if len(pairs) else {}
     for sid in ids:
         site = info[sid]
         values = money.loc[sid] if sid in money.index else None
@@ -175,7 +192,7 @@ def regional_report(
             "site_count": 1,
             **{f: float(values[f]) if values is not None else 0.0 for f in MONEY_FIELDS},
         }
-        mine = pairs[pairs["site_id"] == sid]
+        mine = pairs_of.get(sid, empty_pairs)
         within = None
         if len(mine):
             total_f = float(mine["forecast"].sum())
