@@ -176,9 +176,14 @@ def register(app: Dash) -> None:
         )
         chosen = next(r for r in result.ranks if r["kpi"] == key)
         if chosen["rank"]:
+            percentile = (
+                f"{chosen['percentile']:.0f}th percentile"
+                if chosen["percentile"] is not None
+                else "no other peer to compare with"
+            )
             headline = (
                 f"{result.site_label}: rank {chosen['rank']} of {chosen['of']} on "
-                f"{definition.label} · {chosen['percentile']:.0f}th percentile "
+                f"{definition.label} · {percentile} "
                 f"({result.peer_label.lower()}, {result.peer_count} sites)"
             )
         else:

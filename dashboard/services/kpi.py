@@ -242,7 +242,8 @@ def _budget(session: Session, ids: list[int], months: Sequence[Month]) -> pd.Dat
 
 def _submitted(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
     """The forecast of record of closed months: the snapshot of the site-month's last
-    submission (sites that never submitted have none)."""
+    submission, whatever happened to it afterwards (snapshots are only taken on submit;
+    sites that never submitted have none)."""
     if not months:
         return pd.DataFrame(columns=COLUMNS)
     f, line = ForecastSubmission, ForecastSnapshotLine
@@ -253,7 +254,6 @@ def _submitted(session: Session, ids: list[int], months: Sequence[Month]) -> pd.
         .where(
             f.site_id.in_(ids),
             _in_months(f.year, f.month, months),
-            f.status.in_(("SUBMITTED", "APPROVED", "LOCKED", "RETURNED", "DRAFT")),
             line.line.in_(
                 ("external_revenue", "internal_revenue", "payroll", "flc")
                 + ("occupied_rooms", "labor_hours")
