@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
-from dashboard.components import charts
+from dashboard.components import charts, report_view
 from dashboard.components.formatting import money, percent
 from dashboard.components.grid import column
 from dashboard.context import current_principal, get_db, today
@@ -151,7 +151,7 @@ def register(app: Dash) -> None:
             "context": [list(c) for c in rr.context_lines(report, principal)],
         }
         if report.sites:
-            ranked, accuracy = rr.charts_of(report)
+            ranked, accuracy = report_view.charts_of(report)
         else:
             ranked = accuracy = charts.empty_figure("Regional report")
         top_bottom = dmc.Group(
@@ -350,6 +350,7 @@ def register(app: Dash) -> None:
             )
         else:
             sent = dcc.send_string(
-                rr.document(report, principal), f"regional-report-{report.year}-{stamp}.html"
+                report_view.document(report, principal),
+                f"regional-report-{report.year}-{stamp}.html",
             )
         return sent, 100, "Step 3 of 3: done — the file is downloading.", False, False

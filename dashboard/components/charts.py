@@ -137,6 +137,26 @@ def _top_legend() -> dict:
     return {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
 
 
+def _monthly_layout(figure: go.Figure, title: str, labels: list[str], yaxis: dict) -> None:
+    """The layout of a chart over months: categorical month axis in order, unified hover,
+    legend on top."""
+    figure.update_layout(
+        title=title,
+        template=TEMPLATE,
+        hovermode="x unified",
+        showlegend=True,
+        legend=_top_legend(),
+        margin={**MARGIN, "t": 80},
+        xaxis={
+            "title": "Month",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+        },
+        yaxis=yaxis,
+    )
+
+
 def kpi_trend_figure(frame: pd.DataFrame, kpi_label: str, unit: str) -> go.Figure:
     """Monthly lines of one KPI: Actual, Forecast, Budget, Prior year (those present).
 
@@ -173,20 +193,8 @@ def kpi_trend_figure(frame: pd.DataFrame, kpi_label: str, unit: str) -> go.Figur
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{y:{fmt_hover}}}<extra></extra>",
             )
         )
-    figure.update_layout(
-        title=kpi_label,
-        template=TEMPLATE,
-        hovermode="x unified",
-        showlegend=True,
-        legend=_top_legend(),
-        margin={**MARGIN, "t": 80},
-        xaxis={
-            "title": "Month",
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": labels,
-        },
-        yaxis={"title": kpi_label, "tickformat": fmt_tick, "automargin": True},
+    _monthly_layout(
+        figure, kpi_label, labels, {"title": kpi_label, "tickformat": fmt_tick, "automargin": True}
     )
     return figure
 
@@ -429,21 +437,12 @@ def accuracy_figure(frame: pd.DataFrame) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(
-        title=title,
-        template=TEMPLATE,
-        hovermode="x unified",
-        showlegend=True,
-        legend=_top_legend(),
-        margin={**MARGIN, "t": 80},
-        xaxis={
-            "title": "Month",
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": labels,
-        },
-        yaxis={
-            "title": "Error (% of actual)",
+    _monthly_layout(
+        figure,
+        title,
+        labels,
+        {
+            "title": "Error (% of forecast)",
             "tickformat": tick_format("percent"),
             "zeroline": True,
             "automargin": True,

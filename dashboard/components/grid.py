@@ -60,9 +60,14 @@ def data_grid(
         columnDefs=columns,
         rowData=rows,
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
-        columnSize="responsiveSizeToFit",
+        columnSize=extra.pop("columnSize", "responsiveSizeToFit"),
         dashGridOptions=options,
         className="ag-theme-quartz",
         style={"height": height} if height else {"width": "100%"},
         **extra,
     )
+
+
+def empty_grid(grid_id: str, height: str | None = None, **extra: Any) -> dag.AgGrid:
+    """A read-only grid whose rows and columns a callback fills."""
+    return data_grid(grid_id, [], [], height=height, **extra)

@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.export_buttons import export_buttons
 from dashboard.components.formatting import month_label
+from dashboard.components.grid import empty_grid
 from dashboard.context import today
 from dashboard.domain import kpi
 from dashboard.services import performance
@@ -39,24 +39,6 @@ def _month_choices(now):
         {"value": f"{y}-{m:02d}", "label": month_label(y, m)}
         for y, m in performance.month_choices(now)
     ]
-
-
-def _grid(grid_id: str, height: str | None = None) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=[],
-        columnDefs=[],
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
-        columnSize="responsiveSizeToFit",
-        dashGridOptions={
-            "animateRows": False,
-            "enableCellTextSelection": True,
-            "ensureDomOrder": True,
-            "domLayout": "autoHeight" if height is None else "normal",
-        },
-        className="ag-theme-quartz",
-        style={"height": height} if height else {"width": "100%"},
-    )
 
 
 def layout(
@@ -150,7 +132,7 @@ def _trends_panel():
             ),
             dcc.Loading(dcc.Graph(id="perf-trend-chart", config={"displaylogo": False})),
             export_buttons("perf-trend-grid"),
-            _grid("perf-trend-grid"),
+            empty_grid("perf-trend-grid"),
         ]
     )
 
@@ -211,7 +193,7 @@ def _benchmark_panel():
                 ]
             ),
             export_buttons("perf-rank-grid"),
-            _grid("perf-rank-grid"),
+            empty_grid("perf-rank-grid"),
         ]
     )
 
@@ -228,6 +210,6 @@ def _waterfall_panel():
             ),
             dcc.Loading(dcc.Graph(id="perf-waterfall-chart", config={"displaylogo": False})),
             export_buttons("perf-waterfall-grid"),
-            _grid("perf-waterfall-grid"),
+            empty_grid("perf-waterfall-grid"),
         ]
     )

@@ -4,35 +4,16 @@ accuracy, at-risk sites and exports (layout only; read-only for everyone)."""
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.export_buttons import export_buttons
+from dashboard.components.grid import empty_grid
 from dashboard.context import today
 
 dash.register_page(
     __name__, path="/report", name="Regional report", title="Regional report · Site Forecasting"
 )
-
-
-def _grid(grid_id: str, **extra) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=[],
-        columnDefs=[],
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
-        columnSize="autoSize",
-        dashGridOptions={
-            "animateRows": False,
-            "enableCellTextSelection": True,
-            "ensureDomOrder": True,
-            "domLayout": "autoHeight",
-        },
-        className="ag-theme-quartz",
-        style={"width": "100%"},
-        **extra,
-    )
 
 
 def layout(year: str | None = None, **_query):
@@ -98,7 +79,7 @@ def layout(year: str | None = None, **_query):
                 c="dimmed",
             ),
             export_buttons("report-grid"),
-            _grid("report-grid", getRowId="params.data.row_id"),
+            empty_grid("report-grid", getRowId="params.data.row_id", columnSize="autoSize"),
             dmc.Grid(
                 [
                     dmc.GridCol(
@@ -116,6 +97,6 @@ def layout(year: str | None = None, **_query):
             dmc.Title("At-risk sites", order=4, mt="md"),
             dmc.Text(id="report-risk-rule", size="sm", c="dimmed"),
             export_buttons("report-risk-grid"),
-            _grid("report-risk-grid"),
+            empty_grid("report-risk-grid"),
         ]
     )

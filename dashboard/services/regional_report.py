@@ -24,6 +24,7 @@ from dashboard.data.models import ForecastSnapshotLine, ForecastSubmission
 from dashboard.domain import kpi
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import add_months
+from dashboard.services import exports
 from dashboard.services import kpi as components_service
 from dashboard.services import pnl as pnl_service
 from dashboard.services.performance import _site_rows
@@ -321,9 +322,7 @@ def display_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _export_columns(spec) -> list:
-    from dashboard.services import exports
-
+def export_columns(spec) -> list:
     return [exports.ExportColumn(f, h, k) for f, h, k in spec]
 
 
@@ -353,10 +352,8 @@ def context_lines(report: Report, principal: Principal) -> list[tuple[str, str]]
 def workbook(report: Report, principal: Principal) -> bytes:
     """The report as a formatted workbook: regions, districts, sites, at-risk sites and
     accuracy by month, each sheet headed by what it shows."""
-    from dashboard.services import exports
-
     context = context_lines(report, principal)
-    rollup = _export_columns(ROLLUP_COLUMNS)
+    rollup = export_columns(ROLLUP_COLUMNS)
     total = display_rows([report.total])[0] if report.total else None
     district_columns = [exports.ExportColumn("region", "Region"), *rollup]
     site_columns = [
@@ -390,7 +387,7 @@ def workbook(report: Report, principal: Principal) -> bytes:
             total,
         ),
         exports.Sheet(
-            "At-risk sites", "At-risk sites", context, _export_columns(RISK_COLUMNS), report.at_risk
+            "At-risk sites", "At-risk sites", context, export_columns(RISK_COLUMNS), report.at_risk
         ),
         exports.Sheet(
             "Accuracy",
@@ -406,55 +403,3 @@ def workbook(report: Report, principal: Principal) -> bytes:
         ),
     ]
     return exports.to_xlsx(sheets)
-
-
-def charts_of(report: Report):
-    """(districts ranked by FLC vs budget %, accuracy by month) figures."""
-    from dashboard.components import charts
-
-    frame = pd.DataFrame(
-        [
-            {"district": d["name"], "flc_vs_budget_pct": d["flc_vs_budget_pct"]}
-            for d in report.districts
-            if d["flc_vs_budget_pct"] is not None
-        ],
-        columns=["district", "flc_vs_budget_pct"],
-    )
-    marked = [d["name"] for d in report.top_districts + report.bottom_districts]
-    ranked = charts.ranked_bar_figure(
-        frame,
-        "district",
-        "flc_vs_budget_pct",
-        "percent",
-        f"FLC vs budget by district, {report.year}",
-        highlight=marked,
-        value_title="Forecast FLC vs budget",
-    )
-    return ranked, charts.accuracy_figure(report.accuracy_by_month[["period", "mape", "bias"]])
-
-
-def document(report: Report, principal: Principal) -> str:
-    """The report as a print-ready HTML document with its charts."""
-    from dashboard.services import exports
-
-    ranked, accuracy = charts_of(report)
-    rollup = _export_columns(ROLLUP_COLUMNS)
-    total = display_rows([report.total])[0] if report.total else None
-    top = ", ".join(d["name"] for d in report.top_districts) or "—"
-    bottom = ", ".join(d["name"] for d in report.bottom_districts) or "—"
-    sections = [
-        exports.ReportSection("Regions", None, rollup, display_rows(report.regions), total),
-        exports.ReportSection(
-            "Districts",
-            ranked,
-            [exports.ExportColumn("region", "Region"), *rollup],
-            display_rows(report.districts),
-            total,
-            note=f"Top districts (FLC vs budget): {top}. Bottom: {bottom}.",
-        ),
-        exports.ReportSection("At-risk sites", None, _export_columns(RISK_COLUMNS), report.at_risk),
-        exports.ReportSection("Forecast accuracy", accuracy),
-    ]
-    return exports.report_html(
-        f"Regional report {report.year}", context_lines(report, principal), sections
-    )

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.components import report_view
 from dashboard.data.models import (
     ForecastSnapshotLine,
     ForecastSubmission,
@@ -668,7 +669,7 @@ def test_workbook_and_document_carry_the_report(db, portfolio):
     assert budget == pytest.approx(report.total["budget_flc"], abs=CENT)
     assert forecast == pytest.approx(sum(g["forecast_flc"] for g in report.regions), abs=0.01)
 
-    html_text = rr.document(report, executive)
+    html_text = report_view.document(report, executive)
     assert "Regional report 2026" in html_text
     for district in report.districts:
         assert district["name"]
