@@ -511,3 +511,18 @@ def at_risk_reasons(
                 "year earlier"
             )
     return reasons
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """numerator ÷ denominator for one figure (e.g. FLC margin = FLC ÷ IR); None when the
+    denominator is 0 ("n/a")."""
+    return numerator / denominator if denominator else None
+
+
+def within_tolerance(
+    actual_total: float, forecast_total: float, tolerance: float = ACCURACY_TOLERANCE
+) -> bool | None:
+    """Whether a site's forecast was within ``tolerance`` over a period: |ΣA − ΣF| ≤ tolerance
+    × |ΣF| (the §7.5 error on the period's totals); None when the forecast total is 0."""
+    error = forecast_errors([actual_total], [forecast_total])[0]
+    return None if np.isnan(error) else bool(abs(error) <= tolerance + _TOLERANCE_EPSILON)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.data.models import ForecastSnapshotLine, ForecastSubmission
 from dashboard.domain import kpi
+from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import add_months
 from dashboard.services import exports
@@ -142,10 +143,10 @@ def _status_text(counter: Counter) -> str:
 
 
 def _with_ratios(row: dict, pairs: pd.DataFrame, site_within: list[bool]) -> dict:
-    variance = row["forecast_flc"] - row["budget_flc"]
-    row["flc_vs_budget"] = round(variance, 2)
-    row["flc_vs_budget_pct"] = variance / abs(row["budget_flc"]) if row["budget_flc"] else None
-    row["flc_margin"] = row["forecast_flc"] / row["forecast_ir"] if row["forecast_ir"] else None
+    amount, fraction = pnl_domain.variance(row["forecast_flc"], row["budget_flc"])
+    row["flc_vs_budget"] = round(amount, 2)
+    row["flc_vs_budget_pct"] = fraction
+    row["flc_margin"] = kpi.ratio(row["forecast_flc"], row["forecast_ir"])
     accuracy = kpi.forecast_accuracy(pairs["actual"], pairs["forecast"]) if len(pairs) else None
     row["mape"] = None if accuracy is None or np.isnan(accuracy.mape) else accuracy.mape
     row["bias"] = None if accuracy is None or np.isnan(accuracy.bias) else accuracy.bias
@@ -194,11 +195,11 @@ def regional_report(
             **{f: float(values[f]) if values is not None else 0.0 for f in MONEY_FIELDS},
         }
         mine = pairs_of.get(sid, empty_pairs)
-        within = None
-        if len(mine):
-            total_f = float(mine["forecast"].sum())
-            if total_f:
-                within = abs(float(mine["actual"].sum()) - total_f) <= 0.05 * abs(total_f) + 1e-9
+        within = (
+            kpi.within_tolerance(float(mine["actual"].sum()), float(mine["forecast"].sum()))
+            if len(mine)
+            else None
+        )
         within_of[sid] = within
         row = _with_ratios(row, mine, [within] if within is not None else [])
         row["status"] = STATUS_LABELS[statuses[sid]].capitalize()

@@ -543,3 +543,16 @@ def test_at_risk_negative_trend_against_a_year_earlier():
     # Both reasons at once, in order.
     both = kpi.at_risk_reasons(80_000, 100_000, 20_000, 30_000, 0.075, 5_000)
     assert len(both) == 2 and both[0].startswith("FLC $20,000 (20.0%)")
+
+
+def test_within_tolerance_on_period_totals_and_ratio():
+    # ΣF 200,000, ΣA 210,000: error 10,000 / 200,000 = 5% → within (edge inclusive).
+    assert kpi.within_tolerance(210_000, 200_000) is True
+    # ΣA 210,001: 5.0005% → not within.
+    assert kpi.within_tolerance(210_001, 200_000) is False
+    # Negative forecast −10,000, actual −10,400: error −400 / 10,000 = −4% → within.
+    assert kpi.within_tolerance(-10_400, -10_000) is True
+    assert kpi.within_tolerance(5, 0) is None
+    # FLC margin 30,000 / 120,000 = 25%; IR 0 → n/a.
+    assert kpi.ratio(30_000, 120_000) == 0.25
+    assert kpi.ratio(30_000, 0) is None
