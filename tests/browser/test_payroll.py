@@ -5,6 +5,10 @@ import time
 
 import pytest
 from dash.testing.wait import until
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import select
@@ -75,7 +79,17 @@ def _pinned(duo, row_id, column):
 
 
 def _type(duo, row_id, column, text):
-    _cell(duo, row_id, column).click()
+    # The grid sizes its columns to the panel once rendered: a click landing mid-resize hits
+    # the neighbouring cell, so click again once the cell stands still.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            _cell(duo, row_id, column).click()
+            break
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     duo.driver.switch_to.active_element.send_keys(text)
     duo.driver.switch_to.active_element.send_keys(Keys.ENTER)
 
