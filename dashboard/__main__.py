@@ -27,10 +27,16 @@ def _print_sign_ins(db: Database, url: str) -> None:
 
 def _seed(db: Database, settings: Settings, sites: int, seed: int) -> None:
     print(f"Building a demo portfolio of {sites} sites (seed {seed})...", flush=True)
-    report = portfolio.seed_demo(db, sites, seed, settings.today())
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  computing the figures of every site: {done}/{total}", end="", flush=True)
+
+    report = portfolio.seed_demo(db, sites, seed, settings.today(), progress=progress)
+    print()
     print(
         f"Loaded {report.rows:,} rows in {report.total_seconds:.1f} s "
-        f"(generate {report.build_seconds:.1f} s, write {report.write_seconds:.1f} s)."
+        f"(generate {report.build_seconds:.1f} s, write {report.write_seconds:.1f} s, "
+        f"figures {report.figures_seconds:.1f} s)."
     )
 
 

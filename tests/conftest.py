@@ -17,6 +17,7 @@ from dashboard.data import migrate
 from dashboard.data.db import Database, make_engine
 from dashboard.data.models import User
 from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
+from dashboard.services import figures
 from dashboard.services.accounts import hash_password, principal_of
 
 TEST_TODAY = dt.date(2026, 11, 23)
@@ -69,6 +70,9 @@ def portfolio(database_url):
     engine = make_engine(database_url)
     write_portfolio(engine, built, hash_password(DEMO_PASSWORD))
     engine.dispose()
+    database = Database(database_url)
+    figures.recompute(database, TEST_TODAY)  # as seeding does: every view reads them
+    database.dispose()
     return built
 
 

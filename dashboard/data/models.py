@@ -628,3 +628,86 @@ class AuditLog(Base):
         Index("ix_audit_site_at", "site_id", "at"),
         Index("ix_audit_user_at", "user_id", "at"),
     )
+
+
+# --- Derived figures (computed when inputs change, read by every view: decision D14) --------
+
+FIGURE_SERIES = ("forecast", "actual", "budget", "submitted")
+FIGURE_LINES = (
+    "external_revenue",
+    "internal_revenue",
+    "payroll",
+    "claims",
+    "parking_rents",
+    "other_expense",
+    "pteb",
+    "insurance",
+    "flc",
+)
+FIGURE_COMPONENTS = (
+    "available_rooms",
+    "occupied_rooms",
+    "overnight_vehicles",
+    "valet_overnight",
+    "vehicles",
+    "labor_hours",
+    "overtime_hours",
+)
+
+
+class SiteMonthFigure(Base):
+    """The figures of one site-month of one series, as the engine in ``dashboard.domain``
+    computed them from the site's inputs (``dashboard.services.figures`` writes them).
+
+    Series: ``forecast`` = the P&L as the P&L page shows it (closed months the ledger, the
+    current month trending, later months the forecast; ``kind`` says which); ``actual`` and
+    ``budget`` = the books and the budget with the statistics and payroll behind the KPIs;
+    ``submitted`` = the snapshot of the month's last submission (forecast of record). Prior
+    year is the ``actual`` series a year earlier. Values are the engine's binary floats, kept
+    as such so a stored figure equals a fresh computation exactly (``recompute --check``);
+    they are rounded at display. NULL = the series has no source for that figure.
+    """
+
+    __tablename__ = "site_month_figure"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    series: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    external_revenue: Mapped[float | None] = mapped_column(Float)
+    internal_revenue: Mapped[float | None] = mapped_column(Float)
+    payroll: Mapped[float | None] = mapped_column(Float)
+    claims: Mapped[float | None] = mapped_column(Float)
+    parking_rents: Mapped[float | None] = mapped_column(Float)
+    other_expense: Mapped[float | None] = mapped_column(Float)
+    pteb: Mapped[float | None] = mapped_column(Float)
+    insurance: Mapped[float | None] = mapped_column(Float)
+    flc: Mapped[float | None] = mapped_column(Float)
+    ir_fallback: Mapped[str | None] = mapped_column(String(200))
+    available_rooms: Mapped[float | None] = mapped_column(Float)
+    occupied_rooms: Mapped[float | None] = mapped_column(Float)
+    overnight_vehicles: Mapped[float | None] = mapped_column(Float)
+    valet_overnight: Mapped[float | None] = mapped_column(Float)
+    vehicles: Mapped[float | None] = mapped_column(Float)
+    labor_hours: Mapped[float | None] = mapped_column(Float)
+    overtime_hours: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        CheckConstraint(
+            "series IN ('forecast', 'actual', 'budget', 'submitted')", name="ck_figure_series"
+        ),
+        Index("ix_figure_period", "series", "year", "month"),
+    )
+
+
+class SiteFigureState(Base):
+    """Freshness of a site's stored figures: ``inputs_version`` moves whenever an input of
+    the site changes; the figures are current when they were computed from that version
+    (``figures_version``) for today's date (``as_of``: month-to-date rules, §7.4)."""
+
+    __tablename__ = "site_figure_state"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    inputs_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    figures_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
 from dashboard.data.models import (
     ForecastSnapshotLine,
     ForecastSubmission,
@@ -188,7 +189,7 @@ def _finish(frame: pd.DataFrame, series: str) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
-def _actual(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+def actual_components(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
     """Closed months only (callers pass closed months)."""
     if not months:
         return pd.DataFrame(columns=COLUMNS)
@@ -206,7 +207,7 @@ def _actual(session: Session, ids: list[int], months: Sequence[Month]) -> pd.Dat
     return _finish(frame, ACTUAL)
 
 
-def _budget(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+def budget_components(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
     if not months:
         return pd.DataFrame(columns=COLUMNS)
     b = StatisticBudgetMonth
@@ -240,7 +241,7 @@ def _budget(session: Session, ids: list[int], months: Sequence[Month]) -> pd.Dat
     return _finish(frame, BUDGET)  # the budget has no overtime hours: NaN
 
 
-def _submitted(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
+def submitted_components(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
     """The forecast of record of closed months: the snapshot of the site-month's last
     submission, whatever happened to it afterwards (snapshots are only taken on submit;
     sites that never submitted have none)."""
@@ -272,20 +273,25 @@ def _submitted(session: Session, ids: list[int], months: Sequence[Month]) -> pd.
     return _finish(frame, FORECAST)
 
 
-def _live_forecast(
-    session: Session, ids: list[int], months: Sequence[Month], today: dt.date
+def live_forecast(
+    session: Session,
+    ids: list[int],
+    months: Sequence[Month],
+    today: dt.date,
+    lines: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The current month (trending) and later months, as the P&L and the workspace show
-    them."""
+    them; ``lines``: the engine's P&L lines of those months when already computed."""
     if not months:
         return pd.DataFrame(columns=COLUMNS)
-    lines = pd.concat(
-        [
-            pnl_service.pnl_lines(session, ids, year, today)
-            for year in sorted({y for y, _ in months})
-        ],
-        ignore_index=True,
-    )
+    if lines is None:
+        lines = pd.concat(
+            [
+                pnl_service.computed_lines(session, ids, year, today)
+                for year in sorted({y for y, _ in months})
+            ],
+            ignore_index=True,
+        )
     wanted = set(months)
     lines = lines[[(y, m) in wanted for y, m in zip(lines["year"], lines["month"], strict=True)]]
     lines = lines[[*KEYS, "external_revenue", "internal_revenue", "payroll", "flc"]]
@@ -320,7 +326,7 @@ def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame
         if first < today
         else pd.DataFrame(columns=saved.columns)
     )
-    budget = _budget(session, ids, months)[[*KEYS, *columns]]
+    budget = budget_components(session, ids, months)[[*KEYS, *columns]]
     grid = _grid(ids, months)
     grid["days"] = [float(days_in_month(y, m)) for y, m in zip(grid.year, grid.month, strict=True)]
     out = grid.merge(budget, on=KEYS, how="left")
@@ -342,7 +348,7 @@ def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame
     return out[[*KEYS, *columns]]
 
 
-def components(
+def computed_components(
     session: Session,
     site_ids: Sequence[int],
     first: Month,
@@ -361,15 +367,15 @@ def components(
     open_months = [ym for ym in months if ym > closed_through]
     parts = []
     if ACTUAL in series:
-        parts.append(_actual(session, ids, closed))
+        parts.append(actual_components(session, ids, closed))
     if BUDGET in series:
-        parts.append(_budget(session, ids, months))
+        parts.append(budget_components(session, ids, months))
     if FORECAST in series:
-        parts.append(_submitted(session, ids, closed))
-        parts.append(_live_forecast(session, ids, open_months, today))
+        parts.append(submitted_components(session, ids, closed))
+        parts.append(live_forecast(session, ids, open_months, today))
     if PRIOR_YEAR in series:
         earlier = [(y - 1, m) for y, m in months if (y - 1, m) <= closed_through]
-        prior = _actual(session, ids, earlier)
+        prior = actual_components(session, ids, earlier)
         prior["year"] = prior["year"] + 1
         prior["series"] = PRIOR_YEAR
         parts.append(prior)
@@ -378,3 +384,66 @@ def components(
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.concat(parts, ignore_index=True)
     return frame.astype({"site_id": int, "year": int, "month": int})
+
+
+def components(
+    session: Session,
+    site_ids: Sequence[int],
+    first: Month,
+    last: Month,
+    today: dt.date,
+    series: Sequence[str] = SERIES,
+) -> pd.DataFrame:
+    """``computed_components`` as stored when the inputs last changed (D14): the derived
+    figures of the sites, read in a fixed number of queries. Months outside the stored span
+    are computed."""
+    ids = sorted({int(s) for s in site_ids})
+    months = months_between(first, last)
+    if not ids or not months:
+        return pd.DataFrame(columns=COLUMNS)
+    span_first, span_last = figures_repo.history_span(today)
+    prior_first = add_months(*first, -12)
+    if prior_first < span_first or last > span_last:
+        return computed_components(session, ids, first, last, today, series)
+    closed_through = add_months(today.year, today.month, -1)
+    stored = figures_repo.read(
+        session,
+        ids,
+        ("actual", "budget", "submitted", "forecast"),
+        prior_first,
+        last,
+        columns=kpi.COMPONENTS,
+    )
+    key = stored["year"] * 100 + stored["month"]
+    inside = (key >= first[0] * 100 + first[1]) & (key <= last[0] * 100 + last[1])
+    closed = key <= closed_through[0] * 100 + closed_through[1]
+    parts = []
+    if ACTUAL in series:
+        parts.append(_as_series(stored[(stored["series"] == "actual") & inside & closed], ACTUAL))
+    if BUDGET in series:
+        parts.append(_as_series(stored[(stored["series"] == "budget") & inside], BUDGET))
+    if FORECAST in series:
+        parts.append(
+            _as_series(stored[(stored["series"] == "submitted") & inside & closed], FORECAST)
+        )
+        parts.append(
+            _as_series(stored[(stored["series"] == "forecast") & inside & ~closed], FORECAST)
+        )
+    if PRIOR_YEAR in series:
+        shifted = (stored["year"] + 1) * 100 + stored["month"]
+        wanted = (shifted >= first[0] * 100 + first[1]) & (shifted <= last[0] * 100 + last[1])
+        prior = stored[(stored["series"] == "actual") & wanted & closed].copy()
+        prior["year"] = prior["year"] + 1
+        parts.append(_as_series(prior, PRIOR_YEAR))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.sort_values(["series", "site_id", "year", "month"], kind="stable")
+    return frame.astype({"site_id": int, "year": int, "month": int}).reset_index(drop=True)
+
+
+def _as_series(rows: pd.DataFrame, series: str) -> pd.DataFrame:
+    out = rows.copy()
+    out["series"] = series
+    return out[COLUMNS]

@@ -38,6 +38,7 @@ import pandas as pd
 from sqlalchemy import Integer, and_, cast, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
 from dashboard.data.models import (
     OTHER_EXPENSE_ACCOUNTS,
     BillableAccount,
@@ -1083,12 +1084,37 @@ def _lines_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[LINE_COLUMNS].sort_values(["site_id", "month"]).reset_index(drop=True)
 
 
-def pnl_lines(session: Session, site_ids: Sequence[int], year: int, today: dt.date) -> pd.DataFrame:
-    """The P&L of ``site_ids`` for the 12 months of ``year``: one row per site × month with
-    ``LINE_COLUMNS`` (kind actual | trending | forecast, the 8 lines, FLC, and the reason the
-    internal revenue fell back to budget, else None). No scope check: callers pass sites the
-    person may see (``filtered_site_ids``)."""
+def computed_lines(
+    session: Session, site_ids: Sequence[int], year: int, today: dt.date
+) -> pd.DataFrame:
+    """The P&L of ``site_ids`` for the 12 months of ``year``, computed by the engine from
+    the inputs: one row per site × month with ``LINE_COLUMNS`` (kind actual | trending |
+    forecast, the 8 lines, FLC, and the reason the internal revenue fell back to budget, else
+    None). ``dashboard.services.figures`` stores it; views read ``pnl_lines``."""
     return pnl_line_variants(session, site_ids, year, today, [None])[0]
+
+
+def pnl_lines(session: Session, site_ids: Sequence[int], year: int, today: dt.date) -> pd.DataFrame:
+    """``computed_lines`` as stored when the inputs last changed (D14): a read of the derived
+    figures for the years they are kept for; other years (all closed: the ledger) are
+    computed. Sites whose figures are being refreshed show their last stored figures
+    (``figures.pending`` says which). No scope check: callers pass sites the person may see
+    (``filtered_site_ids``)."""
+    ids = sorted({int(s) for s in site_ids})
+    if year not in figures_repo.forecast_years(today):
+        return computed_lines(session, ids, year, today)
+    stored = figures_repo.read(
+        session, ids, ("forecast",), (year, 1), (year, 12), columns=SHOWN_LINES
+    )
+    return _stored_frame(stored)
+
+
+def _stored_frame(stored: pd.DataFrame) -> pd.DataFrame:
+    frame = stored.drop(columns="series")
+    frame["ir_fallback"] = (
+        frame["ir_fallback"].astype(object).where(frame["ir_fallback"].notna(), None)
+    )
+    return frame[LINE_COLUMNS].sort_values(["site_id", "year", "month"]).reset_index(drop=True)
 
 
 def pnl_line_variants(
@@ -1119,7 +1145,20 @@ def pnl_line_variants(
 def month_lines(
     session: Session, site_ids: Sequence[int], year: int, month: int, today: dt.date
 ) -> pd.DataFrame:
-    """The P&L lines of one month for many sites, read in one pass: sites whose internal
+    """The stored P&L lines of one month for many sites (``pnl_lines`` of that month)."""
+    ids = sorted({int(s) for s in site_ids})
+    if year not in figures_repo.forecast_years(today):
+        return computed_month_lines(session, ids, year, month, today)
+    stored = figures_repo.read(
+        session, ids, ("forecast",), (year, month), (year, month), columns=SHOWN_LINES
+    )
+    return _stored_frame(stored)
+
+
+def computed_month_lines(
+    session: Session, site_ids: Sequence[int], year: int, month: int, today: dt.date
+) -> pd.DataFrame:
+    """The P&L lines of one month for many sites, computed in one pass: sites whose internal
     revenue accumulates walk the year from January (from the January before when they reach
     back a year) for their year to date; the others compute the month alone."""
     ids = sorted({int(s) for s in site_ids})

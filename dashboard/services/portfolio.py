@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from dashboard.data import migrate
 from dashboard.data.db import Database
 from dashboard.data.models import AppSetting, Site
 from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
+from dashboard.services import figures
 from dashboard.services.accounts import hash_password
 
 DEMO_ACCOUNTS_KEY = "demo_sign_ins"
@@ -26,10 +28,11 @@ class SeedReport:
     build_seconds: float
     write_seconds: float
     demo_accounts: dict[str, str]
+    figures_seconds: float = 0.0
 
     @property
     def total_seconds(self) -> float:
-        return self.build_seconds + self.write_seconds
+        return self.build_seconds + self.write_seconds + self.figures_seconds
 
 
 def site_count(session: Session) -> int:
@@ -37,12 +40,18 @@ def site_count(session: Session) -> int:
 
 
 def seed_demo(
-    db: Database, n_sites: int = 650, seed: int = 7, today: dt.date | None = None
+    db: Database,
+    n_sites: int = 650,
+    seed: int = 7,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SeedReport:
-    """Load a demo portfolio into an empty, migrated database."""
+    """Load a demo portfolio into an empty, migrated database and compute its derived
+    figures (``progress(done, total)`` after each batch of sites)."""
     with db.read() as session:
         if site_count(session):
             raise RuntimeError("The database already holds sites; use --reset to start over.")
+    today = today or dt.date.today()
     t0 = time.perf_counter()
     portfolio = build_portfolio(n_sites, seed, today)
     t1 = time.perf_counter()
@@ -50,7 +59,11 @@ def seed_demo(
     t2 = time.perf_counter()
     with db.write() as session:
         session.merge(AppSetting(key=DEMO_ACCOUNTS_KEY, value=json.dumps(portfolio.demo_accounts)))
-    return SeedReport(n_sites, sum(rows.values()), t1 - t0, t2 - t1, portfolio.demo_accounts)
+    figures.recompute(db, today, progress=progress)
+    t3 = time.perf_counter()
+    return SeedReport(
+        n_sites, sum(rows.values()), t1 - t0, t2 - t1, portfolio.demo_accounts, t3 - t2
+    )
 
 
 def demo_accounts(db: Database) -> dict[str, str]:

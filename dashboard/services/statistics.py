@@ -22,7 +22,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import adjustments, audit, payroll, submissions, versioned
+from dashboard.services import adjustments, audit, figures, payroll, submissions, versioned
 from dashboard.services.scope import Principal, require_edit, require_view
 
 WINDOW_MONTHS = 3
@@ -291,6 +291,10 @@ def save_forecast_inputs(
             )
             if attempted:
                 raise _ConflictDetected
+            if result.saved_cells:
+                session.flush()
+                # The site's P&L, KPIs, review row and reports read the stored figures.
+                figures.refresh(session, [site_id], today, (figures.FORECAST,))
     except _ConflictDetected:
         result.conflicts = attempted
         result.saved_cells = 0

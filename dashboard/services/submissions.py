@@ -34,7 +34,7 @@ from dashboard.data.models import (
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import days_in_month
-from dashboard.services import accounts, audit, payroll
+from dashboard.services import accounts, audit, figures, payroll
 from dashboard.services import pnl as pnl_service
 from dashboard.services.scope import (
     Principal,
@@ -575,6 +575,8 @@ def submit(
                 session.add(
                     ForecastSnapshotLine(submission_id=row.id, taken_at=now, line=line, value=value)
                 )
+            session.flush()
+            figures.refresh(session, [site_id], today, (figures.SUBMITTED,))
             note = "; ".join(f"{LINE_LABELS[f.line]}: {texts[f.line]}" for f in flags)
             _comment(session, row.id, principal.user_id, sm.SUBMIT, note or "Submitted.")
             _audit_transition(session, principal.user_id, row, step, note or None)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dashboard.data.models import AuditLog, OtherExpenseMonth, OtherRevenueMonth, User
 from dashboard.domain import adjustments as adj
 from dashboard.services import adjustments as svc
+from dashboard.services import figures
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import ScopeError
 from tests.conftest import TEST_TODAY
@@ -69,6 +70,9 @@ def _save(db, person, site_id, edits, today=TEST_TODAY):
         saved = (
             0 if problems else svc.save_adjustments(session, person, site_id, clean, NOW, conflicts)
         )
+        if saved and not conflicts:
+            session.flush()
+            figures.refresh(session, [site_id], today, (figures.FORECAST,))
     return problems, conflicts, saved
 
 

@@ -45,7 +45,7 @@ def _all_sites(db):
 
 def _lines(db, site_ids, year, today=TEST_TODAY):
     with db.read() as session:
-        return pnl.pnl_lines(session, site_ids, year, today)
+        return pnl.computed_lines(session, site_ids, year, today)
 
 
 def _row(frame, site_id, month):
@@ -316,8 +316,8 @@ def test_flc_is_internal_revenue_less_the_six_expense_lines(db):
     sites = _all_sites(db)
     with db.read() as session:
         frames = [
-            pnl.pnl_lines(session, sites, 2026, TEST_TODAY),
-            pnl.pnl_lines(session, sites, 2027, TEST_TODAY),
+            pnl.computed_lines(session, sites, 2026, TEST_TODAY),
+            pnl.computed_lines(session, sites, 2027, TEST_TODAY),
             pnl.basis_lines(session, sites, 2026, "budget"),
             pnl.basis_lines(session, sites, 2026, "prior_year"),
         ]
@@ -334,7 +334,7 @@ def test_unconfigured_terms_fall_back_to_the_budget_internal_revenue(db):
         session.execute(
             update(Contract).where(Contract.site_id == site_id).values(is_configured=False)
         )
-        frame = pnl.pnl_lines(session, [site_id], year, TEST_TODAY)
+        frame = pnl.computed_lines(session, [site_id], year, TEST_TODAY)
     other = _other_revenue(db, site_id, year, month)
     row = _row(frame, site_id, month)
     assert row["ir_fallback"] == "Contract terms are not configured; budget IR used."
@@ -417,7 +417,7 @@ def test_portfolio_budget_basis_is_the_sum_of_the_budget_rows(db, portfolio):
             )
             for line in LINES
         }
-        values = pnl.pnl_lines(session, ids, 2026, TEST_TODAY)
+        values = pnl.computed_lines(session, ids, 2026, TEST_TODAY)
     assert result["site_count"] == len(ids)
     assert [m["kind"] for m in result["months"]] == ["actual"] * 10 + ["trending", "forecast"]
     lines = {line["line"]: line for line in result["lines"]}
@@ -504,13 +504,13 @@ def test_annual_calendar_revenue_share_carries_the_year_to_date(db, portfolio):
         # The 50% tier starts at Jan–Oct revenue: Nov and Dec earn 50% only because the
         # year's earlier revenue counts.
         _two_tiers(session, site_id, january_to_october, "AnnualCalendar")
-        annual = pnl.pnl_lines(session, [site_id], 2026, TEST_TODAY)
+        annual = pnl.computed_lines(session, [site_id], 2026, TEST_TODAY)
         session.execute(
             update(Contract)
             .where(Contract.site_id == site_id)
             .values(revenue_share_accumulation="Monthly")
         )
-        monthly = pnl.pnl_lines(session, [site_id], 2026, TEST_TODAY)
+        monthly = pnl.computed_lines(session, [site_id], 2026, TEST_TODAY)
     for month in (11, 12):
         other = _other(db, site_id, 2026, month)
         assert _row(annual, site_id, month)["internal_revenue"] == pytest.approx(
@@ -535,7 +535,7 @@ def test_anniversary_revenue_share_reaches_back_into_the_previous_year(db):
     with db.read() as session:
         # Contract year from July: January 2027 continues the period that began July 2026.
         _two_tiers(session, site_id, bound, "AnnualAnniversary", start=dt.date(2019, 7, 1))
-        frame = pnl.pnl_lines(session, [site_id], 2027, TEST_TODAY)
+        frame = pnl.computed_lines(session, [site_id], 2027, TEST_TODAY)
     expected = 0.1 * (january / 2) + 0.5 * (january / 2) + _other(db, site_id, 2027, 1)
     assert _row(frame, site_id, 1)["internal_revenue"] == pytest.approx(expected)
     # July 2027 opens a new contract year: back to 10% of the month (below the bound).

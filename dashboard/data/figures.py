@@ -1,0 +1,237 @@
+"""Reads and writes of the stored derived figures (``SiteMonthFigure``) and their freshness
+(``SiteFigureState``). What the figures are and when they are refreshed:
+``dashboard.services.figures``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from dashboard.data.models import (
+    FIGURE_COMPONENTS,
+    FIGURE_LINES,
+    SiteFigureState,
+    SiteMonthFigure,
+)
+
+KEYS = ["site_id", "year", "month"]
+
+
+def forecast_years(today: dt.date) -> tuple[int, int, int]:
+    """Years whose P&L (series ``forecast``) is stored: the P&L page's year choices."""
+    return (today.year - 1, today.year, today.year + 1)
+
+
+def history_span(today: dt.date) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Months whose actual, budget and submitted series are stored: the performance pages'
+    range (January two years back to December next year) and the prior year of its start."""
+    return (today.year - 3, 1), (today.year + 1, 12)
+
+
+VALUE_COLUMNS = (*FIGURE_LINES, *FIGURE_COMPONENTS)
+COLUMNS = [*KEYS, "series", "kind", *VALUE_COLUMNS, "ir_fallback"]
+
+# Long id lists are read in chunks: SQLite caps the bound parameters of one statement.
+_CHUNK = 900
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    ids = list(ids)
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _months_clause(first: tuple[int, int], last: tuple[int, int]):
+    f = SiteMonthFigure
+    key = f.year * 100 + f.month
+    return and_(key >= first[0] * 100 + first[1], key <= last[0] * 100 + last[1])
+
+
+def read(
+    session: Session,
+    site_ids: Sequence[int],
+    series: Sequence[str],
+    first: tuple[int, int],
+    last: tuple[int, int],
+    columns: Sequence[str] = VALUE_COLUMNS,
+) -> pd.DataFrame:
+    """Stored figures of ``site_ids`` for the months ``first``..``last`` of ``series``: one
+    row per site × month × series, with ``KEYS``, series, kind, ``columns`` and ir_fallback.
+    NULL figures read as NaN."""
+    f = SiteMonthFigure
+    wanted = [*KEYS, "series", "kind", *columns, "ir_fallback"]
+    selected = [getattr(f, c) for c in wanted]
+    rows: list = []
+    for chunk in _chunks(sorted({int(s) for s in site_ids})):
+        rows += (
+            session.connection()
+            .execute(
+                select(*selected).where(
+                    f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last)
+                )
+            )
+            .fetchall()
+        )
+    frame = pd.DataFrame(rows, columns=wanted)
+    for c in columns:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})
+
+
+def replace(
+    session: Session,
+    site_ids: Sequence[int],
+    series: Sequence[str],
+    first: tuple[int, int],
+    last: tuple[int, int],
+    frame: pd.DataFrame,
+) -> int:
+    """Replace the stored figures of ``site_ids`` × ``series`` × months ``first``..``last``
+    by ``frame`` (rows outside that range are refused), inside the caller's transaction."""
+    f = SiteMonthFigure
+    ids = sorted({int(s) for s in site_ids})
+    for chunk in _chunks(ids):
+        session.execute(
+            delete(f).where(
+                f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last)
+            )
+        )
+    if frame.empty:
+        return 0
+    keys = frame["year"].astype(int) * 100 + frame["month"].astype(int)
+    inside = (keys >= first[0] * 100 + first[1]) & (keys <= last[0] * 100 + last[1])
+    if not bool(inside.all()) or not bool(frame["site_id"].isin(ids).all()):
+        raise ValueError("figures outside the replaced sites or months")
+    if not bool(frame["series"].isin(list(series)).all()):
+        raise ValueError("figures of a series that is not replaced")
+    records = []
+    for row in frame[COLUMNS].itertuples(index=False, name=None):
+        record = dict(zip(COLUMNS, row, strict=True))
+        for c in VALUE_COLUMNS:
+            value = record[c]
+            record[c] = None if value is None or value != value else float(value)
+        fallback = record["ir_fallback"]
+        record["ir_fallback"] = None if fallback is None or fallback != fallback else fallback
+        record["site_id"], record["year"], record["month"] = (
+            int(record["site_id"]),
+            int(record["year"]),
+            int(record["month"]),
+        )
+        records.append(record)
+    session.execute(insert(f), records)
+    return len(records)
+
+
+# --- Freshness ---------------------------------------------------------------------------------
+
+
+def ensure_states(session: Session, site_ids: Sequence[int]) -> None:
+    """A state row for every site that has none (new sites: nothing computed yet)."""
+    ids = sorted({int(s) for s in site_ids})
+    known: set[int] = set()
+    for chunk in _chunks(ids):
+        known |= set(
+            session.scalars(
+                select(SiteFigureState.site_id).where(SiteFigureState.site_id.in_(chunk))
+            )
+        )
+    missing = [s for s in ids if s not in known]
+    if missing:
+        session.execute(
+            insert(SiteFigureState),
+            [{"site_id": s, "inputs_version": 1, "figures_version": 0} for s in missing],
+        )
+
+
+def bump_inputs(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
+    """An input of these sites changed: move their inputs version (this also takes the row
+    lock, so two saves of one site refresh its figures one after the other). Returns the new
+    version per site."""
+    ids = sorted({int(s) for s in site_ids})
+    ensure_states(session, ids)
+    s = SiteFigureState
+    for chunk in _chunks(ids):
+        session.execute(
+            update(s)
+            .where(s.site_id.in_(chunk))
+            .values(inputs_version=s.inputs_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return input_versions(session, ids)
+
+
+def input_versions(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
+    s = SiteFigureState
+    out: dict[int, int] = {}
+    for chunk in _chunks(sorted({int(x) for x in site_ids})):
+        out.update(
+            session.execute(select(s.site_id, s.inputs_version).where(s.site_id.in_(chunk))).all()
+        )
+    return out
+
+
+def mark_computed(
+    session: Session,
+    versions: dict[int, int],
+    as_of: dt.date,
+    now: dt.datetime,
+) -> list[int]:
+    """Record that the figures of each site were computed from its inputs ``versions`` for
+    ``as_of``; a site whose inputs moved on meanwhile is left stale. Returns the sites
+    marked."""
+    s = SiteFigureState
+    marked = []
+    for site_id, version in sorted(versions.items()):
+        result = session.execute(
+            update(s)
+            .where(s.site_id == site_id, s.inputs_version == version)
+            .values(figures_version=version, as_of=as_of, computed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:
+            marked.append(site_id)
+    return marked
+
+
+def stale_sites(session: Session, site_ids: Sequence[int] | None, today: dt.date) -> list[int]:
+    """Sites among ``site_ids`` (None: all sites) whose stored figures are not current for
+    ``today``: never computed, computed from older inputs, or for another day."""
+    from dashboard.data.models import Site
+
+    s = SiteFigureState
+    query = (
+        select(Site.id)
+        .outerjoin(s, s.site_id == Site.id)
+        .where(
+            or_(
+                s.site_id.is_(None),
+                s.figures_version != s.inputs_version,
+                s.as_of.is_(None),
+                s.as_of != today,
+            )
+        )
+        .order_by(Site.id)
+    )
+    if site_ids is None:
+        return list(session.scalars(query))
+    out: list[int] = []
+    for chunk in _chunks(sorted({int(x) for x in site_ids})):
+        out += list(session.scalars(query.where(Site.id.in_(chunk))))
+    return sorted(out)
+
+
+def state_summary(session: Session) -> dict:
+    s = SiteFigureState
+    total, current, oldest = session.execute(
+        select(
+            func.count(),
+            func.sum((s.figures_version == s.inputs_version).cast(Integer)),
+            func.min(s.as_of),
+        )
+    ).one()
+    return {"sites": total or 0, "current": current or 0, "oldest_as_of": oldest}

@@ -1,0 +1,324 @@
+"""Derived figures: computed when their inputs change, read cheaply by every view (D14).
+
+Per site × month the engine's figures are stored in ``SiteMonthFigure`` for four series:
+
+* ``forecast`` — the P&L lines as the P&L page shows them (``pnl.computed_lines``: ledger,
+  trending, forecast by month kind) for the P&L page's years, with the KPI components of the
+  open months (``kpi.live_forecast``);
+* ``actual`` / ``budget`` — the books and the budget: every P&L line and the KPI components
+  (statistics and payroll actuals or budgets) for the performance pages' span;
+* ``submitted`` — the forecast of record: the snapshot of each site-month's last submission.
+
+They are refreshed:
+
+* inside the transaction of a save, for the site it touches (``refresh``: the series the
+  change can move; all series when the site was not current anyway);
+* by a job for bulk changes — the daily rollover when "today" moves, a month-end close, an
+  import, a seeded portfolio (``recompute``: batches of sites, each batch one transaction,
+  so a killed worker leaves no site half-written and a retried job finishes the rest).
+
+A site is *current* when its figures were computed from its latest inputs for today's date
+(``SiteFigureState``); views read the stored figures and say how many sites are still being
+updated (``pending``). ``check`` compares the stored figures with a fresh computation
+(``python -m dashboard recompute --check``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.data import figures as repo
+from dashboard.data.db import Database
+from dashboard.data.models import FIGURE_SERIES, PnlMonth, Site
+from dashboard.domain.periods import add_months
+from dashboard.services import kpi as kpi_service
+from dashboard.services import pnl as pnl_service
+
+FORECAST, ACTUAL, BUDGET, SUBMITTED = FIGURE_SERIES
+KEYS = repo.KEYS
+_LEDGER_COST_LINES = ("claims", "parking_rents", "other_expense", "pteb", "insurance")
+# Sites per transaction of a recompute: small enough that a save waits at most a second or
+# two for the lock on SQLite, large enough that the engine's fixed query cost is shared.
+BATCH_SITES = 50
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _span(today: dt.date, series: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    if series == FORECAST:
+        years = repo.forecast_years(today)
+        return (years[0], 1), (years[-1], 12)
+    return repo.history_span(today)
+
+
+def _months(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    return kpi_service.months_between(first, last)
+
+
+def _with_series(frame: pd.DataFrame, series: str, kind: str | None = None) -> pd.DataFrame:
+    out = frame.copy()
+    out["series"] = series
+    if kind is not None:
+        out["kind"] = kind
+    for c in (*repo.VALUE_COLUMNS, "ir_fallback"):
+        if c not in out:
+            out[c] = None if c == "ir_fallback" else math.nan
+    return out[repo.COLUMNS]
+
+
+def _forecast(session: Session, ids: list[int], today: dt.date) -> pd.DataFrame:
+    lines = pd.concat(
+        [pnl_service.computed_lines(session, ids, y, today) for y in repo.forecast_years(today)],
+        ignore_index=True,
+    )
+    last = _span(today, FORECAST)[1]
+    open_months = _months((today.year, today.month), last)
+    components = kpi_service.live_forecast(session, ids, open_months, today, lines=lines)
+    extra = [c for c in repo.VALUE_COLUMNS if c in components and c not in lines]
+    frame = lines.merge(components[[*KEYS, *extra]], on=KEYS, how="left")
+    return _with_series(frame, FORECAST)
+
+
+def _ledger(session: Session, ids: list[int], months, kind: str) -> pd.DataFrame:
+    """The P&L lines the KPI components leave out (claims, rents, ...), from the ledger."""
+    p = PnlMonth
+    first, last = months[0], months[-1]
+    key = p.year * 100 + p.month
+    rows = session.execute(
+        select(p.site_id, p.year, p.month, *[getattr(p, c) for c in _LEDGER_COST_LINES]).where(
+            p.site_id.in_(ids),
+            p.kind == kind,
+            key >= first[0] * 100 + first[1],
+            key <= last[0] * 100 + last[1],
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=[*KEYS, *_LEDGER_COST_LINES])
+    for c in _LEDGER_COST_LINES:
+        frame[c] = pd.to_numeric(frame[c]).astype(float)
+    return frame.astype({"site_id": int, "year": int, "month": int})
+
+
+def _books(session: Session, ids: list[int], today: dt.date, series: str) -> pd.DataFrame:
+    first, last = _span(today, series)
+    if series == ACTUAL:
+        last = min(last, add_months(today.year, today.month, -1))
+    months = _months(first, last)
+    if not months:
+        return _with_series(pd.DataFrame(columns=KEYS), series, series)
+    if series == ACTUAL:
+        components = kpi_service.actual_components(session, ids, months)
+    else:
+        components = kpi_service.budget_components(session, ids, months)
+    components = components.drop(columns="series")
+    frame = components.merge(_ledger(session, ids, months, series), on=KEYS, how="left")
+    return _with_series(frame, series, series)
+
+
+def _submitted(session: Session, ids: list[int], today: dt.date) -> pd.DataFrame:
+    months = _months(*_span(today, SUBMITTED))
+    frame = kpi_service.submitted_components(session, ids, months).drop(columns="series")
+    return _with_series(frame, SUBMITTED, SUBMITTED)
+
+
+def compute(
+    session: Session, site_ids: Sequence[int], today: dt.date, series=FIGURE_SERIES
+) -> pd.DataFrame:
+    """The figures of ``site_ids`` for ``series``, freshly computed by the engine
+    (``repo.COLUMNS``, one row per site × series × month)."""
+    ids = sorted({int(s) for s in site_ids})
+    if not ids:
+        return _with_series(pd.DataFrame(columns=KEYS), FORECAST)
+    parts = []
+    if FORECAST in series:
+        parts.append(_forecast(session, ids, today))
+    for name in (ACTUAL, BUDGET):
+        if name in series:
+            parts.append(_books(session, ids, today, name))
+    if SUBMITTED in series:
+        parts.append(_submitted(session, ids, today))
+    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    return frame.astype({"site_id": int, "year": int, "month": int})
+
+
+def _write(session: Session, ids: list[int], today: dt.date, series, frame) -> None:
+    for name in series:
+        first, last = _span(today, name)
+        repo.replace(session, ids, (name,), first, last, frame[frame["series"] == name])
+
+
+def _current(session: Session, ids: list[int], today: dt.date) -> set[int]:
+    return set(ids) - set(repo.stale_sites(session, ids, today))
+
+
+def refresh(
+    session: Session,
+    site_ids: Sequence[int],
+    today: dt.date,
+    series: Sequence[str] = FIGURE_SERIES,
+) -> None:
+    """An input of ``site_ids`` changed that can move ``series``: recompute the sites'
+    figures in the caller's transaction (all series for a site that was not current), so
+    every view shows the new numbers as soon as the transaction commits. Call it after the
+    change is written (flushed)."""
+    ids = sorted({int(s) for s in site_ids})
+    if not ids:
+        return
+    current = _current(session, ids, today)
+    versions = repo.bump_inputs(session, ids)  # takes the sites' row locks first
+    session.flush()
+    partial = [s for s in ids if s in current]
+    whole = [s for s in ids if s not in current]
+    for group, names in ((partial, tuple(series)), (whole, FIGURE_SERIES)):
+        if group and names:
+            _write(session, group, today, names, compute(session, group, today, names))
+    repo.mark_computed(session, versions, today, _now())
+
+
+def mark_stale(session: Session, site_ids: Sequence[int]) -> None:
+    """An input of ``site_ids`` changed in bulk: their figures are stale until a recompute
+    job refreshes them (``recompute``)."""
+    repo.bump_inputs(session, site_ids)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Sites in view whose stored figures are being refreshed."""
+
+    site_ids: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.site_ids)
+
+    def message(self) -> str | None:
+        if not self.site_ids:
+            return None
+        noun = "site" if self.count == 1 else "sites"
+        return f"{self.count} {noun} updating… figures shown are their last computed values."
+
+
+def pending(session: Session, site_ids: Sequence[int], today: dt.date) -> Pending:
+    return Pending(tuple(repo.stale_sites(session, site_ids, today)))
+
+
+@dataclass
+class RecomputeResult:
+    sites: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    skipped: int = 0  # inputs moved on during the batch: refreshed by that save instead
+
+
+def recompute(
+    db: Database,
+    today: dt.date,
+    site_ids: Sequence[int] | None = None,
+    *,
+    only_stale: bool = False,
+    batch: int = BATCH_SITES,
+    progress: Callable[[int, int], None] | None = None,
+) -> RecomputeResult:
+    """Rebuild the stored figures of ``site_ids`` (None: every site) in batches. Each batch
+    is read, computed and written in one transaction; a site whose inputs changed while its
+    batch ran keeps the figures its save wrote."""
+    import time
+
+    started = time.perf_counter()
+    with db.read() as session:
+        ids = (
+            list(session.scalars(select(Site.id).order_by(Site.id)))
+            if site_ids is None
+            else sorted({int(s) for s in site_ids})
+        )
+        if only_stale:
+            ids = repo.stale_sites(session, ids, today)
+    result = RecomputeResult()
+    done = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        with db.write() as session:
+            repo.ensure_states(session, chunk)
+            versions = repo.input_versions(session, chunk)
+            frame = compute(session, chunk, today)
+            _write(session, chunk, today, FIGURE_SERIES, frame)
+            marked = repo.mark_computed(session, versions, today, _now())
+            result.rows += len(frame)
+            result.skipped += len(chunk) - len(marked)
+        done += len(chunk)
+        result.sites = done
+        if progress:
+            progress(done, len(ids))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@dataclass(frozen=True)
+class Difference:
+    site_id: int
+    series: str
+    year: int
+    month: int
+    column: str
+    stored: object
+    computed: object
+
+
+def _differing(computed: pd.Series, stored: pd.Series, numeric: bool) -> pd.Series:
+    both_missing = computed.isna() & stored.isna()
+    if numeric:
+        c = computed.astype(float).to_numpy()
+        k = stored.astype(float).to_numpy()
+        close = np.isclose(c, k, rtol=1e-12, atol=1e-9)
+        return ~(both_missing | pd.Series(close, index=computed.index))
+    return ~(both_missing | (computed == stored))
+
+
+def check(
+    session: Session, site_ids: Sequence[int] | None, today: dt.date, limit: int = 1000
+) -> list[Difference]:
+    """Stored figures that differ from a fresh computation (missing rows included), at most
+    ``limit``; empty when every stored figure is right."""
+    ids = (
+        list(session.scalars(select(Site.id).order_by(Site.id)))
+        if site_ids is None
+        else sorted({int(s) for s in site_ids})
+    )
+    index = [*KEYS, "series"]
+    out: list[Difference] = []
+    for start in range(0, len(ids), BATCH_SITES):
+        chunk = ids[start : start + BATCH_SITES]
+        fresh = compute(session, chunk, today)
+        stored = pd.concat(
+            [repo.read(session, chunk, (name,), *_span(today, name)) for name in FIGURE_SERIES],
+            ignore_index=True,
+        )
+        merged = fresh.merge(stored, on=index, how="outer", suffixes=("_c", "_s"))
+        for column in ("kind", *repo.VALUE_COLUMNS, "ir_fallback"):
+            numeric = column in repo.VALUE_COLUMNS
+            bad = _differing(merged[f"{column}_c"], merged[f"{column}_s"], numeric)
+            for row in merged[bad].itertuples(index=False):
+                record = row._asdict()
+                out.append(
+                    Difference(
+                        int(record["site_id"]),
+                        record["series"],
+                        int(record["year"]),
+                        int(record["month"]),
+                        column,
+                        record[f"{column}_s"],
+                        record[f"{column}_c"],
+                    )
+                )
+                if len(out) >= limit:
+                    return out
+    return out
