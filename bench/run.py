@@ -64,7 +64,7 @@ from dashboard.config import DEFAULT_SQLITE_PATH, Settings
 from dashboard.data.db import Database
 from dashboard.data.models import Base
 from dashboard.data.seed import DEMO_PASSWORD
-from dashboard.services import accounts, home, portfolio
+from dashboard.services import accounts, figures, home, portfolio
 from dashboard.services import payroll as payroll_service
 from dashboard.services import statistics as statistics_service
 from dashboard.services.scope import Principal, visible_site_ids
@@ -168,6 +168,7 @@ class DataInfo:
     total_rows: int
     size_mb: float
     demo_accounts: dict[str, str]
+    figures_seconds: float | None = None
 
     @property
     def seed_seconds(self) -> float | None:
@@ -276,9 +277,12 @@ def prepare_data(url: str, sites: int, seed: int, keep: bool) -> DataInfo:
             write = previous.get("write_seconds")
             seeded_rows = previous.get("rows")
             demo = portfolio.demo_accounts(db)
+            # A kept database from before the derived figures, or computed for another day.
+            figures_seconds = figures.recompute(db, TODAY, only_stale=True).seconds
         else:
             report = portfolio.seed_demo(db, sites, seed, TODAY)
             build, write, seeded_rows = report.build_seconds, report.write_seconds, report.rows
+            figures_seconds = report.figures_seconds
             demo = report.demo_accounts
             if backend == "sqlite":
                 _meta_path(url).write_text(
@@ -302,6 +306,7 @@ def prepare_data(url: str, sites: int, seed: int, keep: bool) -> DataInfo:
             reused=reuse,
             build_seconds=build,
             write_seconds=write,
+            figures_seconds=figures_seconds,
             seeded_rows=seeded_rows,
             total_rows=_count_rows(db),
             size_mb=_size_mb(db, url),
@@ -485,7 +490,10 @@ def seed_scenario(ctx: Context) -> Measurement:
         f"{data.size_mb:.1f} MB",
     ]
     if data.seed_seconds is not None:
-        parts.append(f"build {data.build_seconds:.1f} s + write {data.write_seconds:.1f} s")
+        parts.append(
+            f"build {data.build_seconds:.1f} s + write {data.write_seconds:.1f} s"
+            f" + figures {data.figures_seconds or 0.0:.1f} s"
+        )
     if data.reused:
         parts.append("kept from an earlier run")
     result.notes = ", ".join(parts)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m dashboard run | init-db | seed | create-user | demo-accounts``."""
+"""Command line: ``python -m dashboard run | init-db | seed | recompute | create-user |
+demo-accounts``."""
 
 from __future__ import annotations
 
@@ -150,6 +151,76 @@ def cmd_demo_accounts(_args, settings: Settings) -> int:
     return 0
 
 
+def _site_ids(db: Database, numbers: list[str] | None) -> list[int] | None:
+    """Site ids of the given site numbers (None: every site); unknown numbers are an error."""
+    if not numbers:
+        return None
+    from sqlalchemy import select
+
+    from dashboard.data.models import Site
+
+    wanted = {n.strip().zfill(4) for n in numbers}
+    with db.read() as session:
+        found = dict(
+            session.execute(
+                select(Site.site_number, Site.id).where(Site.site_number.in_(wanted))
+            ).all()
+        )
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise ValueError(f"unknown site number(s): {', '.join(unknown)}")
+    return sorted(found.values())
+
+
+def cmd_recompute(args, settings: Settings) -> int:
+    """Rebuild the stored figures, or with --check compare them with a fresh computation."""
+    from dashboard.services import figures
+
+    db = Database(settings.database_url)
+    today = settings.today()
+    try:
+        try:
+            ids = _site_ids(db, args.site)
+        except ValueError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        if args.check:
+            with db.read() as session:
+                differences = figures.check(session, ids, today, limit=args.limit)
+                stale = figures.pending(session, ids, today)
+            for d in differences:
+                print(
+                    f"site {d.site_id} {d.series} {d.year}-{d.month:02d} {d.column}: "
+                    f"stored {d.stored!r}, computed {d.computed!r}"
+                )
+            scope = "every site" if ids is None else f"{len(ids)} site(s)"
+            if stale.count:
+                print(f"{stale.count} site(s) not marked current for {today} (a refresh is due).")
+            if differences:
+                print(f"{len(differences)} difference(s) in the stored figures of {scope}.")
+                return 1
+            print(f"The stored figures of {scope} equal a fresh computation (as of {today}).")
+            return 0
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r  {done}/{total} sites", end="", flush=True)
+
+        result = figures.recompute(db, today, ids, only_stale=args.stale, progress=progress)
+        print()
+        print(
+            f"Recomputed {result.sites} site(s), {result.rows:,} figure rows in "
+            f"{result.seconds:.1f} s (as of {today})"
+            + (
+                f"; {result.skipped} changed meanwhile and kept their save's figures."
+                if result.skipped
+                else "."
+            )
+        )
+        return 0
+    finally:
+        db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--valid-from", type=dt.date.fromisoformat)
     user.add_argument("--valid-to", type=dt.date.fromisoformat)
     user.set_defaults(func=cmd_create_user)
+
+    recompute = sub.add_parser(
+        "recompute", help="rebuild the stored figures, or --check them against the engine"
+    )
+    recompute.add_argument("--site", action="append", help="site number (repeatable)")
+    recompute.add_argument(
+        "--check", action="store_true", help="compare only; exit 1 when a figure differs"
+    )
+    recompute.add_argument("--stale", action="store_true", help="only sites not current")
+    recompute.add_argument("--limit", type=int, default=100, help="differences listed at most")
+    recompute.set_defaults(func=cmd_recompute)
 
     demo = sub.add_parser("demo-accounts", help="print the demo sign-ins")
     demo.set_defaults(func=cmd_demo_accounts)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from dashboard.app import create_app
 from dashboard.config import Settings
@@ -74,6 +76,42 @@ def portfolio(database_url):
     figures.recompute(database, TEST_TODAY)  # as seeding does: every view reads them
     database.dispose()
     return built
+
+
+def private_database_url(database_url: str, name: str) -> str:
+    """A second, empty database beside the suite's: a file next to it on SQLite, a database
+    of the same server on PostgreSQL (dropped and created anew)."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "postgresql":
+        path = Path(parsed.database).with_name(f"{name}.db")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    private = f"{parsed.database}_{name}"
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{private}"'))
+    admin.dispose()
+    return parsed.set(database=private).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def private_portfolio(database_url, request):
+    """A small portfolio in a database of its own, for tests that make many changes: the
+    shared database stays as other tests expect it. Yields (Database, portfolio)."""
+    sites = getattr(request, "param", 3)
+    url = private_database_url(database_url, f"private_{os.getpid()}")
+    migrate.upgrade(url)
+    built = build_portfolio(sites, TEST_SEED, TEST_TODAY)
+    database = Database(url)
+    write_portfolio(database.engine, built, hash_password(DEMO_PASSWORD))
+    figures.recompute(database, TEST_TODAY)
+    yield database, built
+    database.dispose()
 
 
 @pytest.fixture(scope="session")

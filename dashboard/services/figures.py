@@ -76,9 +76,12 @@ def _with_series(frame: pd.DataFrame, series: str, kind: str | None = None) -> p
     return out[repo.COLUMNS]
 
 
-def _forecast(session: Session, ids: list[int], today: dt.date) -> pd.DataFrame:
+def _forecast(
+    session: Session, ids: list[int], today: dt.date, years: Sequence[int] | None = None
+) -> pd.DataFrame:
+    years = repo.forecast_years(today) if years is None else years
     lines = pd.concat(
-        [pnl_service.computed_lines(session, ids, y, today) for y in repo.forecast_years(today)],
+        [pnl_service.computed_lines(session, ids, y, today) for y in years],
         ignore_index=True,
     )
     last = _span(today, FORECAST)[1]
@@ -131,16 +134,21 @@ def _submitted(session: Session, ids: list[int], today: dt.date) -> pd.DataFrame
 
 
 def compute(
-    session: Session, site_ids: Sequence[int], today: dt.date, series=FIGURE_SERIES
+    session: Session,
+    site_ids: Sequence[int],
+    today: dt.date,
+    series=FIGURE_SERIES,
+    forecast_years: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The figures of ``site_ids`` for ``series``, freshly computed by the engine
-    (``repo.COLUMNS``, one row per site × series × month)."""
+    (``repo.COLUMNS``, one row per site × series × month); ``forecast_years``: only these
+    years of the forecast series (default: all it keeps)."""
     ids = sorted({int(s) for s in site_ids})
     if not ids:
         return _with_series(pd.DataFrame(columns=KEYS), FORECAST)
     parts = []
     if FORECAST in series:
-        parts.append(_forecast(session, ids, today))
+        parts.append(_forecast(session, ids, today, forecast_years))
     for name in (ACTUAL, BUDGET):
         if name in series:
             parts.append(_books(session, ids, today, name))
@@ -150,9 +158,11 @@ def compute(
     return frame.astype({"site_id": int, "year": int, "month": int})
 
 
-def _write(session: Session, ids: list[int], today: dt.date, series, frame) -> None:
+def _write(session: Session, ids: list[int], today: dt.date, series, frame, first_year=None):
     for name in series:
         first, last = _span(today, name)
+        if name == FORECAST and first_year is not None:
+            first = (first_year, 1)
         repo.replace(session, ids, (name,), first, last, frame[frame["series"] == name])
 
 
@@ -178,9 +188,14 @@ def refresh(
     session.flush()
     partial = [s for s in ids if s in current]
     whole = [s for s in ids if s not in current]
-    for group, names in ((partial, tuple(series)), (whole, FIGURE_SERIES)):
-        if group and names:
-            _write(session, group, today, names, compute(session, group, today, names))
+    if partial and series:
+        # Inputs people save are of today's month and later: the forecast of earlier years
+        # is the closed ledger and cannot move.
+        years = [y for y in repo.forecast_years(today) if y >= today.year]
+        frame = compute(session, partial, today, tuple(series), forecast_years=years)
+        _write(session, partial, today, tuple(series), frame, first_year=today.year)
+    if whole:
+        _write(session, whole, today, FIGURE_SERIES, compute(session, whole, today))
     repo.mark_computed(session, versions, today, _now())
 
 

@@ -1,0 +1,307 @@
+"""Stored derived figures: refreshed in the save's transaction, recomputed in bulk, checked
+against a fresh computation (``python -m dashboard recompute --check``), and still right after
+any sequence of saves, rate changes, submissions and decisions (a property test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from dashboard.__main__ import main
+from dashboard.data.models import (
+    ParkingRateMonth,
+    Site,
+    SiteFigureState,
+    SiteMonthFigure,
+    SiteStatisticDay,
+)
+from dashboard.domain import submission as sm
+from dashboard.services import adjustments, figures, pnl, submissions
+from dashboard.services import statistics as stats
+from tests.conftest import TEST_TODAY, person_for_site
+
+YEAR = TEST_TODAY.year
+
+
+def _statistic_version(db, site_id, day) -> int:
+    with db.read() as session:
+        version = session.scalar(
+            select(SiteStatisticDay.version).where(
+                SiteStatisticDay.site_id == site_id,
+                SiteStatisticDay.day == day,
+                SiteStatisticDay.kind == "forecast",
+            )
+        )
+    return int(version or 0)
+
+
+def _rate_version(db, site_id, year, month, category) -> int:
+    with db.read() as session:
+        version = session.scalar(
+            select(ParkingRateMonth.version).where(
+                ParkingRateMonth.site_id == site_id,
+                ParkingRateMonth.year == year,
+                ParkingRateMonth.month == month,
+                ParkingRateMonth.category == category,
+                ParkingRateMonth.kind == "forecast",
+            )
+        )
+    return int(version or 0)
+
+
+def _stored_month(db, site_id, year, month) -> dict:
+    with db.read() as session:
+        frame = pnl.month_lines(session, [site_id], year, month, TEST_TODAY)
+    return frame.iloc[0].to_dict()
+
+
+def _computed_month(db, site_id, year, month) -> dict:
+    with db.read() as session:
+        frame = pnl.computed_month_lines(session, [site_id], year, month, TEST_TODAY)
+    return frame.iloc[0].to_dict()
+
+
+def test_a_save_shows_its_new_figures_at_once(db, portfolio):
+    """The save refreshes the site's stored figures in its own transaction: right after it
+    returns, the stored P&L month equals a fresh computation and differs from before."""
+    site_id = int(portfolio["site"]["id"].iloc[3])
+    person = person_for_site(db, portfolio, site_id)
+    day = dt.date(2027, 2, 10)
+    before = _stored_month(db, site_id, 2027, 2)
+    result = stats.save_forecast_inputs(
+        db,
+        person,
+        site_id,
+        [stats.StatisticEdit(day, "valet_daily", 400, _statistic_version(db, site_id, day))],
+        [],
+        TEST_TODAY,
+    )
+    assert result.ok, result
+    after = _stored_month(db, site_id, 2027, 2)
+    assert after["external_revenue"] != pytest.approx(before["external_revenue"])
+    assert after["external_revenue"] == pytest.approx(
+        _computed_month(db, site_id, 2027, 2)["external_revenue"], abs=1e-6
+    )
+    with db.read() as session:
+        assert figures.pending(session, [site_id], TEST_TODAY).count == 0
+        assert figures.check(session, [site_id], TEST_TODAY) == []
+
+
+def test_a_refused_save_leaves_the_figures_and_their_version(db, portfolio):
+    site_id = int(portfolio["site"]["id"].iloc[4])
+    person = person_for_site(db, portfolio, site_id)
+    with db.read() as session:
+        version = session.get(SiteFigureState, site_id).inputs_version
+    result = stats.save_forecast_inputs(
+        db,
+        person,
+        site_id,
+        [stats.StatisticEdit(dt.date(2027, 2, 11), "valet_daily", -5, 0)],
+        [],
+        TEST_TODAY,
+    )
+    assert result.problems
+    with db.read() as session:
+        assert session.get(SiteFigureState, site_id).inputs_version == version
+
+
+def test_check_finds_a_wrong_figure_and_recompute_repairs_it(private_portfolio, monkeypatch, capsys):
+    db, _ = private_portfolio
+    with db.read() as session:
+        site_id = session.scalars(select(Site.id).order_by(Site.id)).first()
+        number = session.get(Site, site_id).site_number
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.setenv("DASHBOARD_TODAY", TEST_TODAY.isoformat())
+    assert main(["recompute", "--check"]) == 0
+    with db.write() as session:
+        session.execute(
+            update(SiteMonthFigure)
+            .where(
+                SiteMonthFigure.site_id == site_id,
+                SiteMonthFigure.series == "forecast",
+                SiteMonthFigure.year == YEAR + 1,
+                SiteMonthFigure.month == 3,
+            )
+            .values(flc=SiteMonthFigure.flc + 1)
+        )
+    capsys.readouterr()
+    assert main(["recompute", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert f"site {site_id} forecast {YEAR + 1}-03 flc" in out
+    assert "1 difference(s)" in out
+    assert main(["recompute", "--site", number]) == 0
+    assert main(["recompute", "--check"]) == 0
+    assert main(["recompute", "--site", "9999"]) == 2
+
+
+def test_bulk_changes_and_a_new_day_leave_sites_pending_until_recomputed(private_portfolio):
+    db, _ = private_portfolio
+    with db.read() as session:
+        ids = list(session.scalars(select(Site.id).order_by(Site.id)))
+    with db.write() as session:
+        figures.mark_stale(session, ids[:2])
+    with db.read() as session:
+        waiting = figures.pending(session, ids, TEST_TODAY)
+        assert waiting.site_ids == tuple(ids[:2])
+        assert waiting.message().startswith("2 sites updating")
+    result = figures.recompute(db, TEST_TODAY, only_stale=True)
+    assert result.sites == 2
+    tomorrow = dt.date(2026, 12, 1)  # a new month: November closes
+    with db.read() as session:
+        assert figures.pending(session, ids, TEST_TODAY).count == 0
+        assert figures.pending(session, ids, tomorrow).site_ids == tuple(ids)
+    figures.recompute(db, tomorrow, only_stale=True)
+    with db.read() as session:
+        assert figures.pending(session, ids, tomorrow).count == 0
+        assert figures.check(session, None, tomorrow) == []
+        kinds = dict(
+            session.execute(
+                select(SiteMonthFigure.month, SiteMonthFigure.kind).where(
+                    SiteMonthFigure.site_id == ids[0],
+                    SiteMonthFigure.series == "forecast",
+                    SiteMonthFigure.year == 2026,
+                    SiteMonthFigure.month.in_([11, 12]),
+                )
+            ).all()
+        )
+    assert kinds == {11: "actual", 12: "trending"}
+
+
+def test_a_recompute_keeps_what_a_save_wrote_meanwhile(private_portfolio):
+    """A batch computed from inputs that moved on before it committed does not mark the site
+    current (the save's own refresh wrote the newer figures)."""
+    db, _ = private_portfolio
+    with db.read() as session:
+        site_id = session.scalars(select(Site.id).order_by(Site.id)).first()
+        versions = figures.repo.input_versions(session, [site_id])
+    with db.write() as session:
+        figures.mark_stale(session, [site_id])  # the save that happened meanwhile
+        marked = figures.repo.mark_computed(session, versions, TEST_TODAY, dt.datetime(2026, 1, 1))
+    assert marked == []
+    with db.read() as session:
+        assert figures.pending(session, [site_id], TEST_TODAY).site_ids == (site_id,)
+
+
+# --- Property: after any sequence of changes the stored figures equal a fresh computation ----
+
+FIELDS = ("valet_daily", "self_daily", "valet_monthly", "occupancy", "drive_in_ratio")
+CATEGORIES = ("valet_daily", "self_overnight", "valet_overnight")
+EXPENSES = ("repairs_maintenance", "uniforms")
+OPEN_MONTHS = [(2026, 11), (2026, 12), (2027, 1), (2027, 2), (2027, 6)]
+
+operation = st.one_of(
+    st.tuples(
+        st.just("statistic"),
+        st.integers(0, 2),
+        st.integers(0, 120),
+        st.sampled_from(FIELDS),
+        st.floats(0, 1),
+    ),
+    st.tuples(
+        st.just("rate"),
+        st.integers(0, 2),
+        st.sampled_from(OPEN_MONTHS),
+        st.sampled_from(CATEGORIES),
+        st.floats(5, 80),
+    ),
+    st.tuples(
+        st.just("expense"),
+        st.integers(0, 2),
+        st.sampled_from(OPEN_MONTHS[1:]),
+        st.sampled_from(EXPENSES),
+        st.floats(0, 3000),
+    ),
+    st.tuples(st.just("submit"), st.integers(0, 2), st.sampled_from(OPEN_MONTHS[:3])),
+    st.tuples(
+        st.just("decide"),
+        st.integers(0, 2),
+        st.sampled_from(OPEN_MONTHS[:3]),
+        st.sampled_from((sm.APPROVE, sm.RETURN)),
+    ),
+)
+
+
+def _editor(db, portfolio, site_id):
+    """The site's account manager, else its district manager (who may edit too)."""
+    try:
+        return person_for_site(db, portfolio, site_id, "account_manager")
+    except AssertionError:
+        return person_for_site(db, portfolio, site_id)
+
+
+def _apply(db, portfolio, ids, op) -> None:
+    kind, site_id = op[0], ids[op[1] % len(ids)]
+    person = _editor(db, portfolio, site_id)
+    if kind == "statistic":
+        _, _, offset, field, share = op
+        day = TEST_TODAY + dt.timedelta(days=offset)
+        value = share if field in ("occupancy", "drive_in_ratio") else round(share * 300)
+        version = _statistic_version(db, site_id, day)
+        stats.save_forecast_inputs(
+            db, person, site_id, [stats.StatisticEdit(day, field, value, version)], [], TEST_TODAY
+        )
+    elif kind == "rate":
+        _, _, (year, month), category, rate = op
+        version = _rate_version(db, site_id, year, month, category)
+        stats.save_forecast_inputs(
+            db,
+            person,
+            site_id,
+            [],
+            [stats.RateEdit(year, month, category, round(rate, 2), version)],
+            TEST_TODAY,
+        )
+    elif kind == "expense":
+        _, _, (year, month), field, amount = op
+        with db.read() as session:
+            rows = adjustments._rows(
+                session, "other_expense", site_id, [(year, month)], ("forecast",)
+            )
+        version = int(rows[0].version) if rows else 0
+        edit = adjustments.AdjustmentEdit(
+            "other_expense", year, month, field, round(amount, 2), version
+        )
+        stats.save_forecast_inputs(
+            db, person, site_id, [], [], TEST_TODAY, adjustment_edits=[edit]
+        )
+    elif kind == "submit":
+        _, _, (year, month) = op
+        with db.read() as session:
+            row = submissions._row(session, site_id, year, month)
+        explained = dict.fromkeys(sm.FLAGGED_LINES, "Planned change.")
+        submissions.submit(
+            db, person, site_id, year, month, TEST_TODAY, row.version if row else 0, explained
+        )
+    else:
+        _, _, (year, month), action = op
+        manager = person_for_site(db, portfolio, site_id, "district_manager")
+        with db.read() as session:
+            row = submissions._row(session, site_id, year, month)
+        if row is not None:
+            comment = "Please revisit." if action == sm.RETURN else None
+            submissions.decide(
+                db, manager, site_id, year, month, action, comment, row.version, TEST_TODAY
+            )
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(operation, min_size=1, max_size=6))
+def test_stored_figures_equal_a_fresh_computation_after_any_changes(
+    private_portfolio, operations
+):
+    db, portfolio = private_portfolio
+    with db.read() as session:
+        ids = list(session.scalars(select(Site.id).order_by(Site.id)))
+    for op in operations:
+        _apply(db, portfolio, ids, op)
+    with db.read() as session:
+        assert figures.pending(session, ids, TEST_TODAY).count == 0
+        assert figures.check(session, None, TEST_TODAY) == []
