@@ -544,7 +544,7 @@ def home_callback(role: str) -> Scenario:
             lambda: ctx.callback(
                 client,
                 "home-content.children",
-                {"home-month.value": ctx.month},
+                {"home-month.value": ctx.month, "shell-figures-refreshed.data": 0},
                 # the sites grid or the districts grid, not the "no sites" alert
                 expect="home-sites-grid" if role in SITE_ROLES else "home-districts-grid",
             )

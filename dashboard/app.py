@@ -16,9 +16,11 @@ from dashboard.config import Settings
 from dashboard.context import SignedInUser, current_principal, get_db
 from dashboard.data.db import Database
 from dashboard.services import accounts, audit
+from dashboard.tasks import Jobs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR.parent / "assets"
+BACKGROUND_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "background-jobs"
 
 # Paths served without a session: the sign-in page and static files only.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     cache = Cache(server, config={**cache_config, "CACHE_KEY_PREFIX": "dashboard:"})
     server.extensions["dashboard.cache"] = cache
 
+    jobs = Jobs(settings, server.extensions["dashboard.db"])
+    server.extensions["dashboard.jobs"] = jobs
+
     login_manager = LoginManager(server)
     login_manager.login_view = "sign_in"
     login_manager.session_protection = "strong"
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        background_callback_manager=_background_manager(settings, jobs),
     )
     from dashboard.callbacks import adjustments as adjustments_callbacks
     from dashboard.callbacks import audit as audit_callbacks
@@ -134,6 +140,17 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     report_callbacks.register(app)
     export_callbacks.register(app)
     return app
+
+
+def _background_manager(settings: Settings, jobs: Jobs):
+    """Dash background callbacks (long exports, bulk actions) run as Celery tasks with Redis;
+    without Redis, in a process of this machine with a disk cache for their progress."""
+    if jobs.queued:
+        return dash.CeleryManager(jobs.celery)
+    import diskcache
+
+    folder = BACKGROUND_CACHE_DIR if not settings.testing else None
+    return dash.DiskcacheManager(diskcache.Cache(str(folder) if folder else None))
 
 
 def _register_auth_routes(server: Flask, cache: Cache) -> None:

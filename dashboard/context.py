@@ -24,6 +24,11 @@ def get_db() -> Database:
     return current_app.extensions["dashboard.db"]
 
 
+def get_jobs():
+    """The app's background work queue (``dashboard.tasks.Jobs``)."""
+    return current_app.extensions["dashboard.jobs"]
+
+
 def get_settings() -> Settings:
     return current_app.extensions["dashboard.settings"]
 

@@ -7,6 +7,7 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import home as views
+from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import home
 
@@ -25,8 +26,12 @@ def parse_month(value: str | None) -> tuple[int, int]:
 
 
 def register(app: Dash) -> None:
-    @app.callback(Output("home-content", "children"), Input("home-month", "value"))
-    def render_home(month_value):
+    @app.callback(
+        Output("home-content", "children"),
+        Input("home-month", "value"),
+        Input(FIGURES_REFRESHED, "data"),
+    )
+    def render_home(month_value, _figures_refreshed=None):
         principal = current_principal()
         if principal is None:
             raise PreventUpdate

@@ -12,6 +12,7 @@ from dashboard.callbacks.home import parse_month
 from dashboard.components import charts
 from dashboard.components.formatting import month_label
 from dashboard.components.grid import column
+from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import kpi
 from dashboard.services import performance
@@ -107,10 +108,11 @@ def register(app: Dash) -> None:
         Input("perf-last", "value"),
         Input("perf-kpi", "value"),
         Input("perf-tabs", "value"),
+        Input(FIGURES_REFRESHED, "data"),
         State("perf-level", "value"),
         prevent_initial_call="initial_duplicate",
     )
-    def trends(target, first, last, key, tab, level):
+    def trends(target, first, last, key, tab, _refreshed, level):
         principal = current_principal()
         if principal is None or tab != "trends":
             raise PreventUpdate
@@ -151,10 +153,11 @@ def register(app: Dash) -> None:
         Input("perf-bench-kpi", "value"),
         Input("perf-bench-series", "value"),
         Input("perf-tabs", "value"),
+        Input(FIGURES_REFRESHED, "data"),
         State("perf-level", "value"),
         prevent_initial_call="initial_duplicate",
     )
-    def bench(target, first, last, group, key, series, tab, level):
+    def bench(target, first, last, group, key, series, tab, _refreshed, level):
         principal = current_principal()
         if principal is None or tab != "benchmark":
             raise PreventUpdate
@@ -248,10 +251,11 @@ def register(app: Dash) -> None:
         Input("perf-first", "value"),
         Input("perf-last", "value"),
         Input("perf-tabs", "value"),
+        Input(FIGURES_REFRESHED, "data"),
         State("perf-level", "value"),
         prevent_initial_call="initial_duplicate",
     )
-    def waterfall(target, first, last, tab, level):
+    def waterfall(target, first, last, tab, _refreshed, level):
         principal = current_principal()
         if principal is None or tab != "waterfall":
             raise PreventUpdate

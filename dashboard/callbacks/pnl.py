@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components import pnl_view
 from dashboard.components.grid import column, data_grid
+from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import pnl
 
@@ -63,12 +64,13 @@ def register(app: Dash) -> None:
         *[Input(f"pnl-filter-{k}", "value") for k in FILTER_KEYS],
         Input("pnl-year", "value"),
         Input("pnl-basis", "value"),
+        Input(FIGURES_REFRESHED, "data"),
     )
     def compute(*args):
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
-        *filter_values, year, basis = args
+        *filter_values, year, basis, _refreshed = args
         with get_db().read() as session:
             result = pnl.portfolio_pnl(
                 session,

@@ -14,6 +14,7 @@ from flask import current_app
 from dashboard.components import charts, report_view
 from dashboard.components.formatting import money, percent
 from dashboard.components.grid import column
+from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import regional_report as rr
 
@@ -136,8 +137,9 @@ def register(app: Dash) -> None:
         Output("report-risk-grid-export-context", "data"),
         Output("report-drill", "data"),
         Input("report-year", "value"),
+        Input(FIGURES_REFRESHED, "data"),
     )
-    def compute(year):
+    def compute(year, _figures_refreshed=None):
         principal = current_principal()
         if principal is None:
             raise PreventUpdate

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.callbacks.home import parse_month
 from dashboard.components import review_view
 from dashboard.components.grid import column, data_grid
+from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import submission as sm
 from dashboard.services import review, submissions
@@ -76,8 +77,9 @@ def register(app: Dash) -> None:
         Input("review-month", "value"),
         Input("review-status", "value"),
         Input("review-refresh", "data"),
+        Input(FIGURES_REFRESHED, "data"),
     )
-    def load(district, month, status, _refresh):
+    def load(district, month, status, _refresh, _figures_refreshed):
         principal = current_principal()
         if principal is None or not district or not month:
             raise PreventUpdate

@@ -33,6 +33,33 @@ NAVIGATION = (
 )
 
 
+# Stored figures being refreshed (a bulk change, a new day): the shell polls, says so, and
+# bumps FIGURES_REFRESHED when they are current again; pages that show figures listen to it.
+FIGURES_NOTE = "shell-figures-note"
+FIGURES_POLL = "shell-figures-poll"
+FIGURES_PENDING = "shell-figures-pending"
+FIGURES_REFRESHED = "shell-figures-refreshed"
+POLL_IDLE_MS = 30_000
+POLL_PENDING_MS = 3_000
+
+
+def freshness_parts() -> list:
+    return [
+        html.Div(id=FIGURES_NOTE, role="status", **{"aria-live": "polite"}),
+        dcc.Interval(id=FIGURES_POLL, interval=POLL_IDLE_MS),
+        dcc.Store(id=FIGURES_PENDING, data=0),
+        dcc.Store(id=FIGURES_REFRESHED, data=0),
+    ]
+
+
+def freshness_note(message: str | None):
+    if not message:
+        return None
+    return dmc.Alert(
+        message, id="shell-figures-alert", color="yellow", variant="light", mb="sm", p="xs"
+    )
+
+
 def navigation_links(role: str) -> list:
     return [
         dmc.NavLink(label=label, href=path, id=f"shell-nav-{path.strip('/') or 'home'}")
@@ -109,7 +136,7 @@ def app_shell():
             [
                 dmc.AppShellHeader(header),
                 dmc.AppShellNavbar(navigation_links(principal.role), p="sm", id="shell-navbar"),
-                dmc.AppShellMain(dash.page_container),
+                dmc.AppShellMain([*freshness_parts(), dash.page_container]),
             ],
             id="shell-appshell",
             header={"height": 56},

@@ -9,12 +9,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Integer, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import (
     FIGURE_COMPONENTS,
     FIGURE_LINES,
+    Site,
     SiteFigureState,
     SiteMonthFigure,
 )
@@ -198,11 +199,11 @@ def mark_computed(
     return marked
 
 
-def stale_sites(session: Session, site_ids: Sequence[int] | None, today: dt.date) -> list[int]:
+def stale_sites(
+    session: Session, site_ids: Sequence[int] | Select | None, today: dt.date
+) -> list[int]:
     """Sites among ``site_ids`` (None: all sites) whose stored figures are not current for
     ``today``: never computed, computed from older inputs, or for another day."""
-    from dashboard.data.models import Site
-
     s = SiteFigureState
     query = (
         select(Site.id)
@@ -219,6 +220,8 @@ def stale_sites(session: Session, site_ids: Sequence[int] | None, today: dt.date
     )
     if site_ids is None:
         return list(session.scalars(query))
+    if isinstance(site_ids, Select):  # a scope's query of site ids: no long IN-list
+        return list(session.scalars(query.where(Site.id.in_(site_ids))))
     out: list[int] = []
     for chunk in _chunks(sorted({int(x) for x in site_ids})):
         out += list(session.scalars(query.where(Site.id.in_(chunk))))

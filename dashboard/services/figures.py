@@ -41,6 +41,7 @@ from dashboard.data.models import FIGURE_SERIES, PnlMonth, Site
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as kpi_service
 from dashboard.services import pnl as pnl_service
+from dashboard.services.scope import Principal, visible_sites
 
 FORECAST, ACTUAL, BUDGET, SUBMITTED = FIGURE_SERIES
 KEYS = repo.KEYS
@@ -223,7 +224,13 @@ class Pending:
 
 
 def pending(session: Session, site_ids: Sequence[int], today: dt.date) -> Pending:
+    """Sites among ``site_ids`` whose stored figures are not current for ``today``."""
     return Pending(tuple(repo.stale_sites(session, site_ids, today)))
+
+
+def pending_in_scope(session: Session, principal: Principal, today: dt.date) -> Pending:
+    """Sites the person may see whose stored figures are not current for ``today``."""
+    return Pending(tuple(repo.stale_sites(session, visible_sites(principal, today), today)))
 
 
 @dataclass

@@ -4,12 +4,16 @@ import json
 
 from tests.conftest import sites_of
 
+# The shell's signal that stored figures were refreshed: an input of the home content.
+REFRESHED = {"id": "shell-figures-refreshed", "property": "data", "value": 0}
+
 
 def _callback(client, output_id, inputs, state=()):
     body = {
         "output": f"{output_id}.children",
         "outputs": {"id": output_id, "property": "children"},
-        "inputs": [{"id": i, "property": "value", "value": v} for i, v in inputs],
+        "inputs": [{"id": i, "property": "value", "value": v} for i, v in inputs]
+        + ([REFRESHED] if output_id == "home-content" else []),
         "changedPropIds": [f"{inputs[0][0]}.value"],
         "state": [{"id": i, "property": "value", "value": v} for i, v in state],
     }

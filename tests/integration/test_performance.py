@@ -719,6 +719,7 @@ def _trends_post(app, client, level, target):
             ("perf-last", "value", "2026-12"),
             ("perf-kpi", "value", "flc"),
             ("perf-tabs", "value", "trends"),
+            ("shell-figures-refreshed", "data", 0),
         ],
         [("perf-level", "value", level)],
         "perf-target.value",
@@ -734,6 +735,7 @@ def _waterfall_post(app, client, level, target):
             ("perf-first", "value", "2026-01"),
             ("perf-last", "value", "2026-12"),
             ("perf-tabs", "value", "waterfall"),
+            ("shell-figures-refreshed", "data", 0),
         ],
         [("perf-level", "value", level)],
         "perf-target.value",
@@ -744,7 +746,7 @@ def _report_post(app, client):
     return _post(
         client,
         _callback_key(app, "report-data.data"),
-        [("report-year", "value", 2026)],
+        [("report-year", "value", 2026), ("shell-figures-refreshed", "data", 0)],
         [],
         "report-year.value",
     )
@@ -817,6 +819,7 @@ def _bench_post(app, client, site_id, group):
             ("perf-bench-kpi", "value", "flc"),
             ("perf-bench-series", "value", "actual"),
             ("perf-tabs", "value", "benchmark"),
+            ("shell-figures-refreshed", "data", 0),
         ],
         [("perf-level", "value", "site")],
         "perf-target.value",
