@@ -13,7 +13,7 @@ from flask_caching import Cache
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.config import Settings
-from dashboard.context import SignedInUser, current_principal, get_db
+from dashboard.context import REVOKED_SESSION_PREFIX, SignedInUser, current_principal, get_db
 from dashboard.data.db import Database
 from dashboard.services import accounts, audit
 from dashboard.tasks import Jobs
@@ -28,7 +28,6 @@ PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
 SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
 SIGN_IN_WINDOW_S = 15 * 60
 SESSION_HOURS = 8
-REVOKED_SESSION_PREFIX = "revoked-session:"
 
 
 def _safe_next(target: str | None) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
 from dashboard.data.db import Database
 from dashboard.services.scope import Principal
+
+REVOKED_SESSION_PREFIX = "revoked-session:"
 
 
 class SignedInUser(UserMixin):
@@ -34,10 +36,42 @@ def get_settings() -> Settings:
 
 
 def current_principal() -> Principal | None:
-    """The signed-in person, or None (callbacks must refuse then)."""
+    """The signed-in person, or None (callbacks must refuse then). In a background callback
+    (a Celery task or a process of its own: no request), the person of the session cookie the
+    browser sent with the job, checked as a request would be (signature, lifetime, sign-out)."""
+    if not has_request_context():
+        return _principal_of_job()
     if not current_user or not current_user.is_authenticated:
         return None
     return current_user.principal
+
+
+def _principal_of_job() -> Principal | None:
+    import dash
+    from itsdangerous import BadSignature
+
+    from dashboard.services import accounts
+
+    try:
+        cookies = dash.callback_context.cookies or {}
+    except Exception:  # noqa: BLE001 - not inside a callback at all
+        return None
+    server = current_app
+    raw = cookies.get(server.config.get("SESSION_COOKIE_NAME", "session"))
+    serializer = server.session_interface.get_signing_serializer(server)
+    if not raw or serializer is None:
+        return None
+    lifetime = server.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    try:
+        data = serializer.loads(raw, max_age=lifetime)
+    except BadSignature:
+        return None
+    sid, user_id = data.get("sid"), data.get("_user_id")
+    cache = server.extensions["dashboard.cache"]
+    if not sid or not user_id or cache.get(f"{REVOKED_SESSION_PREFIX}{sid}"):
+        return None
+    with get_db().read() as session:
+        return accounts.load_principal(session, int(user_id))
 
 
 def today() -> dt.date:

@@ -4,12 +4,10 @@ the report exports in stages with progress (compute → write → download)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from flask import current_app
 
 from dashboard.components import charts, report_view
 from dashboard.components.formatting import money, percent
@@ -17,12 +15,6 @@ from dashboard.components.grid import column
 from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import regional_report as rr
-
-JOB_SECONDS = 600
-
-
-def _cache():
-    return current_app.extensions["dashboard.cache"]
 
 
 def _year(value) -> int:
@@ -289,70 +281,49 @@ def register(app: Dash) -> None:
             return {"region": row["region_id"], "district": row["district_id"]}
         raise PreventUpdate
 
-    # --- exports in stages ------------------------------------------------------------------
-
-    @app.callback(
-        Output("report-job", "data"),
-        Output("report-progress-box", "style"),
-        Output("report-progress", "value"),
-        Output("report-progress-text", "children"),
-        Output("report-export-xlsx", "disabled"),
-        Output("report-export-html", "disabled"),
-        Input("report-export-xlsx", "n_clicks"),
-        Input("report-export-html", "n_clicks"),
-        State("report-year", "value"),
-        prevent_initial_call=True,
-    )
-    def start(_xlsx, _html, year):
-        if current_principal() is None or not ctx.triggered_id:
-            raise PreventUpdate
-        kind = "xlsx" if ctx.triggered_id == "report-export-xlsx" else "html"
-        job = {"id": uuid.uuid4().hex, "kind": kind, "year": _year(year)}
-        return job, {"display": "block"}, 10, "Step 1 of 3: computing the report…", True, True
-
-    @app.callback(
-        Output("report-job-stage", "data"),
-        Output("report-progress", "value", allow_duplicate=True),
-        Output("report-progress-text", "children", allow_duplicate=True),
-        Input("report-job", "data"),
-        prevent_initial_call=True,
-    )
-    def compute_for_file(job):
-        principal = current_principal()
-        if principal is None or not job:
-            raise PreventUpdate
-        with get_db().read() as session:
-            report = rr.regional_report(session, principal, today(), job["year"])
-        _cache().set(f"report-job:{principal.user_id}:{job['id']}", report, timeout=JOB_SECONDS)
-        what = "workbook" if job["kind"] == "xlsx" else "print-ready document"
-        return job, 60, f"Step 2 of 3: writing the {what} ({len(report.sites)} sites)…"
+    # --- exports: a background job (Celery with Redis, a process of its own without) -----
 
     @app.callback(
         Output("report-download", "data"),
-        Output("report-progress", "value", allow_duplicate=True),
-        Output("report-progress-text", "children", allow_duplicate=True),
-        Output("report-export-xlsx", "disabled", allow_duplicate=True),
-        Output("report-export-html", "disabled", allow_duplicate=True),
-        Input("report-job-stage", "data"),
+        Output("report-export-status", "children"),
+        Input("report-export-xlsx", "n_clicks"),
+        Input("report-export-html", "n_clicks"),
+        State("report-year", "value"),
+        background=True,
+        running=[
+            (Output("report-export-xlsx", "disabled"), True, False),
+            (Output("report-export-html", "disabled"), True, False),
+            # The bar stays after the job with its last step, so a fast job is seen done.
+            (Output("report-progress-box", "style"), {"display": "block"}, {"display": "block"}),
+        ],
+        progress=[Output("report-progress", "value"), Output("report-progress-text", "children")],
         prevent_initial_call=True,
     )
-    def write_file(job):
-        principal = current_principal()
-        if principal is None or not job:
-            raise PreventUpdate
-        key = f"report-job:{principal.user_id}:{job['id']}"
-        report = _cache().get(key)
-        if report is None:
-            return None, 0, "The export expired; start it again.", False, False
-        _cache().delete(key)
-        stamp = f"{dt.date.today():%Y-%m-%d}"
-        if job["kind"] == "xlsx":
-            sent = dcc.send_bytes(
-                rr.workbook(report, principal), f"regional-report-{report.year}-{stamp}.xlsx"
-            )
-        else:
-            sent = dcc.send_string(
-                report_view.document(report, principal),
-                f"regional-report-{report.year}-{stamp}.html",
-            )
-        return sent, 100, "Step 3 of 3: done — the file is downloading.", False, False
+    def export(set_progress, _xlsx, _html, year):
+        with app.server.app_context():
+            return _export(set_progress, ctx.triggered_id, _year(year))
+
+
+def _export(set_progress, trigger, year: int):
+    """Compute the report and write the file, saying which step is running."""
+    principal = current_principal()
+    if principal is None or trigger not in ("report-export-xlsx", "report-export-html"):
+        raise PreventUpdate
+    kind = "xlsx" if trigger == "report-export-xlsx" else "html"
+    set_progress((10, "Step 1 of 3: computing the report…"))
+    with get_db().read() as session:
+        report = rr.regional_report(session, principal, today(), year)
+    what = "workbook" if kind == "xlsx" else "print-ready document"
+    set_progress((60, f"Step 2 of 3: writing the {what} ({len(report.sites)} sites)…"))
+    stamp = f"{dt.date.today():%Y-%m-%d}"
+    if kind == "xlsx":
+        sent = dcc.send_bytes(
+            rr.workbook(report, principal), f"regional-report-{report.year}-{stamp}.xlsx"
+        )
+    else:
+        sent = dcc.send_string(
+            report_view.document(report, principal),
+            f"regional-report-{report.year}-{stamp}.html",
+        )
+    set_progress((100, "Step 3 of 3: done — the file is downloading."))
+    return sent, f"Done: the {what} of {report.year} is downloading."

@@ -7,6 +7,8 @@ SQLite runs in WAL mode with a busy timeout and foreign keys on; write transacti
 from __future__ import annotations
 
 import contextlib
+import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +66,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _forget_connections(engine_ref) -> None:
+    engine = engine_ref()
+    if engine is not None:
+        engine.dispose(close=False)
+
+
 class Database:
     """The engine plus read and write session factories of one app instance."""
 
@@ -73,6 +81,9 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_engine = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+        # A forked process (a background job) must not reuse the parent's connections.
+        engine = weakref.ref(self.engine)
+        os.register_at_fork(after_in_child=lambda: _forget_connections(engine))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -23,8 +23,6 @@ def layout(year: str | None = None, **_query):
         [
             dcc.Store(id="report-data"),
             dcc.Store(id="report-drill", data={}),
-            dcc.Store(id="report-job"),
-            dcc.Store(id="report-job-stage"),
             dcc.Download(id="report-download"),
             dmc.Group(
                 [
@@ -64,6 +62,7 @@ def layout(year: str | None = None, **_query):
                 role="status",
                 **{"aria-live": "polite"},
             ),
+            html.Div(id="report-export-status", role="status", className="report-export-status"),
             html.Div(id="report-message", role="status", **{"aria-live": "polite"}),
             dcc.Loading(html.Div(id="report-cards")),
             dmc.Group(

@@ -102,7 +102,8 @@ def test_executive_drills_the_regional_report_and_downloads_the_workbook(browser
 
     # Download the workbook (3 steps with progress) and compare it with the screen.
     duo.find_element("#report-export-xlsx").click()
-    duo.wait_for_contains_text("#report-progress-text", "done", timeout=60)
+    duo.wait_for_contains_text("#report-export-status", "Done", timeout=90)
+    duo.wait_for_contains_text("#report-progress-text", "Step 3 of 3: done", timeout=10)
     folder = pathlib.Path(duo.download_path)
     until(lambda: any(p.suffix == ".xlsx" for p in folder.iterdir()), 30)
     path = next(p for p in folder.iterdir() if p.suffix == ".xlsx")
