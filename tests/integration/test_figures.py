@@ -109,7 +109,9 @@ def test_a_refused_save_leaves_the_figures_and_their_version(db, portfolio):
         assert session.get(SiteFigureState, site_id).inputs_version == version
 
 
-def test_check_finds_a_wrong_figure_and_recompute_repairs_it(private_portfolio, monkeypatch, capsys):
+def test_check_finds_a_wrong_figure_and_recompute_repairs_it(
+    private_portfolio, monkeypatch, capsys
+):
     db, _ = private_portfolio
     with db.read() as session:
         site_id = session.scalars(select(Site.id).order_by(Site.id)).first()
@@ -265,9 +267,7 @@ def _apply(db, portfolio, ids, op) -> None:
         edit = adjustments.AdjustmentEdit(
             "other_expense", year, month, field, round(amount, 2), version
         )
-        stats.save_forecast_inputs(
-            db, person, site_id, [], [], TEST_TODAY, adjustment_edits=[edit]
-        )
+        stats.save_forecast_inputs(db, person, site_id, [], [], TEST_TODAY, adjustment_edits=[edit])
     elif kind == "submit":
         _, _, (year, month) = op
         with db.read() as session:
@@ -294,9 +294,7 @@ def _apply(db, portfolio, ids, op) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(operations=st.lists(operation, min_size=1, max_size=6))
-def test_stored_figures_equal_a_fresh_computation_after_any_changes(
-    private_portfolio, operations
-):
+def test_stored_figures_equal_a_fresh_computation_after_any_changes(private_portfolio, operations):
     db, portfolio = private_portfolio
     with db.read() as session:
         ids = list(session.scalars(select(Site.id).order_by(Site.id)))
