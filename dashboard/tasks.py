@@ -1,5 +1,5 @@
 """Background work: a Celery app with Redis as broker and result store when ``REDIS_URL`` is
-set (``celery -A dashboard.worker worker``: the Procfile's ``worker:`` line), else the same task
+set (``celery -A dashboard.worker:celery worker``: the Procfile's ``worker:`` line), else the same task
 functions run in-process, so ``make run`` needs nothing else.
 
 Tasks are thin: they call services. ``recompute_figures`` rebuilds stored figures in batches,
@@ -78,7 +78,11 @@ def _register(celery: Celery) -> None:
         max_retries=5,
     )
     def recompute_figures(
-        self, today: str, site_ids: Sequence[int] | None = None, only_stale: bool = True
+        self,
+        today: str,
+        site_ids: Sequence[int] | None = None,
+        only_stale: bool = True,
+        batch: int | None = None,
     ) -> dict:
         from dashboard.services import figures
 
@@ -90,7 +94,12 @@ def _register(celery: Celery) -> None:
 
         try:
             result = figures.recompute(
-                _database(celery), day, site_ids, only_stale=only_stale, progress=progress
+                _database(celery),
+                day,
+                site_ids,
+                only_stale=only_stale,
+                batch=batch or figures.BATCH_SITES,
+                progress=progress,
             )
         finally:
             _clear_guard(celery, today)

@@ -1,4 +1,4 @@
-"""The Celery worker's entry point: ``celery -A dashboard.worker worker`` (Procfile ``worker:``).
+"""The Celery worker's entry point: ``celery -A dashboard.worker:celery worker`` (Procfile ``worker:``).
 
 The worker builds the same app as the web processes so that the tasks of the Dash background
 callbacks (registered with the app's Celery app) and the figure recomputes are known to it.
@@ -13,5 +13,5 @@ from dashboard.config import Settings
 settings = Settings.from_env()
 if not settings.redis_url:
     raise SystemExit("The worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
-app = create_app(settings)
-celery = app.server.extensions["dashboard.jobs"].celery
+dash_app = create_app(settings)  # not named "app": celery -A would take it for its own
+celery = dash_app.server.extensions["dashboard.jobs"].celery

@@ -116,12 +116,31 @@ def private_portfolio(database_url, request):
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
+    # REDIS_URL set (CI's third pass): the shared cache, the job queue and background
+    # callbacks go through Redis to a Celery worker started with the same SECRET_KEY.
     return Settings(
         database_url=database_url,
-        secret_key="test-secret-key-not-for-production",
+        secret_key=os.environ.get("SECRET_KEY") or "test-secret-key-not-for-production",
+        redis_url=os.environ.get("REDIS_URL") or None,
         today_override=TEST_TODAY,
         testing=True,
     )
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_per_test():
+    """With Redis, the app's cache outlives an app instance: sign-in throttles and revoked
+    sessions of one test must not reach the next."""
+    yield
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter("dashboard:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture

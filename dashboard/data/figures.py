@@ -9,7 +9,18 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import (
@@ -47,9 +58,14 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def month_key(year_column, month_column):
+    """``year × 100 + month`` in SQL, as INTEGER (year × 100 overflows a SMALLINT)."""
+    return cast(year_column, Integer) * 100 + cast(month_column, Integer)
+
+
 def _months_clause(first: tuple[int, int], last: tuple[int, int]):
     f = SiteMonthFigure
-    key = f.year * 100 + f.month
+    key = month_key(f.year, f.month)
     return and_(key >= first[0] * 100 + first[1], key <= last[0] * 100 + last[1])
 
 

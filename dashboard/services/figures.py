@@ -97,7 +97,7 @@ def _ledger(session: Session, ids: list[int], months, kind: str) -> pd.DataFrame
     """The P&L lines the KPI components leave out (claims, rents, ...), from the ledger."""
     p = PnlMonth
     first, last = months[0], months[-1]
-    key = p.year * 100 + p.month
+    key = repo.month_key(p.year, p.month)
     rows = session.execute(
         select(p.site_id, p.year, p.month, *[getattr(p, c) for c in _LEDGER_COST_LINES]).where(
             p.site_id.in_(ids),
