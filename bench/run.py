@@ -80,12 +80,16 @@ BUDGETS_MS: dict[str, float] = {
     "home_callback_": 300.0,
     "site_detail_callback_": 300.0,
     "statistics_live_impact": 500.0,
+    "statistics_save_month": 400.0,
     "statistics_": 300.0,
     "payroll_": 300.0,
     "pnl_site_": 200.0,
     "pnl_district_": 500.0,
     "pnl_": 2000.0,
     "review_district_": 500.0,
+    "review_approve_one": 200.0,
+    "review_bulk_approve_": 2000.0,
+    "figures_recompute_": 120_000.0,
     "review_region_": 2000.0,
     "report_regional_": 2000.0,
     "kpi_trends_": 2000.0,
@@ -106,6 +110,13 @@ class Measurement:
     payload_bytes: int | None = None
     notes: str = ""
     error: str | None = None
+    floor_p50_ms: float | None = None  # --floor: the minimal SQL + orjson of the same scope
+
+    @property
+    def floor_ratio(self) -> float | None:
+        if not self.floor_p50_ms or self.p50 is None:
+            return None
+        return self.p50 / self.floor_p50_ms
 
     @property
     def n(self) -> int:
@@ -175,6 +186,124 @@ class DataInfo:
         if self.build_seconds is None or self.write_seconds is None:
             return None
         return self.build_seconds + self.write_seconds
+
+
+# --------------------------------------------------------------------------------------------
+# Floors (--floor): the least any implementation must do for a scenario's scope — its rows
+# read with plain SQL and serialised with orjson — timed beside the scenario.
+
+FLOORS: dict[str, Callable[[Context], Callable[[], int]]] = {}
+
+
+def floor(name: str):
+    def register(fn):
+        FLOORS[name] = fn
+        return fn
+
+    return register
+
+
+def _raw(ctx: Context, sql: str, **params) -> int:
+    import orjson
+
+    with ctx.db.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(sql), params).fetchall()]
+    return len(orjson.dumps(rows, default=str))
+
+
+@floor("statistics_window_service")
+def _floor_window(ctx: Context):
+    site_id, _person = _largest_hotel_and_editor(ctx)
+    first, last = dt.date(2026, 11, 1), dt.date(2027, 1, 31)
+
+    def op() -> int:
+        return _raw(
+            ctx,
+            "SELECT * FROM site_statistic_day WHERE site_id = :s AND day BETWEEN :a AND :b",
+            s=site_id, a=first, b=last,
+        ) + _raw(
+            ctx,
+            "SELECT * FROM parking_rate_month WHERE site_id = :s AND year IN (2026, 2027)",
+            s=site_id,
+        ) + _raw(
+            ctx,
+            "SELECT * FROM statistic_budget_month WHERE site_id = :s AND year IN (2026, 2027)",
+            s=site_id,
+        )  # fmt: skip
+
+    return op
+
+
+@floor("review_district_rollup")
+def _floor_rollup(ctx: Context):
+    from dashboard.services import review
+
+    district_id, _count, _person = _largest_district_and_manager(ctx)
+    year, month = review.forecast_month(ctx.today)
+    sites = "SELECT id FROM site WHERE district_id = :d"
+
+    def op() -> int:
+        return _raw(
+            ctx,
+            f"SELECT * FROM site_month_figure WHERE series = 'forecast' AND year = :y "
+            f"AND month = :m AND site_id IN ({sites})",
+            y=year, m=month, d=district_id,
+        ) + _raw(
+            ctx,
+            f"SELECT * FROM pnl_month WHERE kind = 'budget' AND year = :y AND month = :m "
+            f"AND site_id IN ({sites})",
+            y=year, m=month, d=district_id,
+        ) + _raw(
+            ctx,
+            f"SELECT * FROM forecast_submission WHERE year = :y AND month = :m "
+            f"AND site_id IN ({sites})",
+            y=year, m=month, d=district_id,
+        )  # fmt: skip
+
+    return op
+
+
+def _floor_year(ctx: Context):
+    year = ctx.today.year
+
+    def op() -> int:
+        return _raw(
+            ctx,
+            "SELECT * FROM site_month_figure WHERE series = 'forecast' AND year = :y",
+            y=year,
+        ) + _raw(
+            ctx,
+            "SELECT * FROM pnl_month WHERE kind = 'budget' AND year = :y",
+            y=year,
+        )  # fmt: skip
+
+    return op
+
+
+floor("pnl_portfolio_executive")(_floor_year)
+
+
+@floor("report_regional_executive")
+def _floor_report(ctx: Context):
+    year_rows = _floor_year(ctx)
+    year = ctx.today.year
+
+    def op() -> int:
+        return year_rows() + _raw(
+            ctx,
+            "SELECT * FROM pnl_month WHERE kind = 'actual' AND year = :y",
+            y=year - 1,
+        ) + _raw(
+            ctx,
+            "SELECT * FROM site_month_figure WHERE series = 'submitted' AND year = :y",
+            y=year,
+        ) + _raw(
+            ctx,
+            "SELECT site_id, status FROM forecast_submission WHERE year = :y",
+            y=year,
+        )  # fmt: skip
+
+    return op
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,11 +554,21 @@ class Context:
             raise BenchError(f"callback {output} answered without {expect!r}")
         return len(answer.data)
 
-    def measure(self, op: Callable[[], int | None], name: str = "") -> Measurement:
+    def measure(
+        self,
+        op: Callable[[], int | None],
+        name: str = "",
+        setup: Callable[[], None] | None = None,
+    ) -> Measurement:
+        """Time ``op``; ``setup`` (untimed) runs before each run, e.g. to undo the last one."""
         result = Measurement(name)
         for _ in range(self.args.warmup):
+            if setup:
+                setup()
             op()
         for _ in range(self.args.repeat):
+            if setup:
+                setup()
             start = time.perf_counter()
             size = op()
             result.times_ms.append((time.perf_counter() - start) * 1000)
@@ -887,6 +1026,130 @@ def review_district_rollup(ctx: Context) -> Measurement:
     return result
 
 
+def _submitted_district(ctx: Context):
+    """The largest district's sites, each submitted for the review month by someone other
+    than its district manager, with every flagged line explained: ready to approve. Returns
+    (district id, person, year, month, reset) where ``reset()`` puts them back to submitted
+    and returns each site's version."""
+    from sqlalchemy import delete, insert, update
+
+    from dashboard.data.models import ForecastSubmission, Site, User, VarianceExplanation
+    from dashboard.domain import submission as sm
+    from dashboard.services import review
+
+    district_id, count, person = _largest_district_and_manager(ctx)
+    year, month = review.forecast_month(ctx.today)
+    with ctx.db.read() as session:
+        ids = list(session.scalars(select(Site.id).where(Site.district_id == district_id)))
+        submitter = session.scalars(
+            select(User.id).where(User.role == "account_manager").order_by(User.id)
+        ).first()
+
+    def reset() -> dict[int, int]:
+        now = dt.datetime(2026, 11, 20, 9, 0)
+        with ctx.db.write() as session:
+            f = ForecastSubmission
+            mine = (f.site_id.in_(ids), f.year == year, f.month == month)
+            session.execute(
+                update(f)
+                .where(*mine)
+                .values(
+                    status=sm.SUBMITTED, submitted_by_id=submitter, submitted_at=now,
+                    reviewed_by_id=None, reviewed_at=None, version=1,
+                )
+            )  # fmt: skip
+            have = set(session.scalars(select(f.site_id).where(*mine)))
+            missing = [s for s in ids if s not in have]
+            if missing:
+                session.execute(
+                    insert(f),
+                    [
+                        {
+                            "site_id": s, "year": year, "month": month, "status": sm.SUBMITTED,
+                            "submitted_by_id": submitter, "submitted_at": now, "version": 1,
+                        }
+                        for s in missing
+                    ],
+                )  # fmt: skip
+            e = VarianceExplanation
+            session.execute(delete(e).where(e.site_id.in_(ids), e.year == year, e.month == month))
+            session.execute(
+                insert(e),
+                [
+                    {"site_id": s, "year": year, "month": month, "line": line, "text": "Bench."}
+                    for s in ids
+                    for line in sm.FLAGGED_LINES
+                ],
+            )
+        return dict.fromkeys(ids, 1)
+
+    return district_id, person, year, month, reset, ids
+
+
+@scenario("review_approve_one")
+def review_approve_one(ctx: Context) -> Measurement:
+    """A district manager approves one submitted site-month (version-checked, audited)."""
+    from dashboard.domain import submission as sm
+    from dashboard.services import submissions
+
+    district_id, person, year, month, reset, ids = _submitted_district(ctx)
+    site_id = ids[0]
+    versions: dict[int, int] = {}
+
+    def setup() -> None:
+        versions.update(reset())
+
+    def op() -> None:
+        outcome = submissions.decide(
+            ctx.db, person, site_id, year, month, sm.APPROVE, None, versions[site_id], ctx.today
+        )
+        if not outcome.ok:
+            raise BenchError(outcome.message)
+
+    result = ctx.measure(op, setup=setup)
+    result.notes = f"site id {site_id}, district id {district_id}"
+    return result
+
+
+@scenario("review_bulk_approve_district")
+def review_bulk_approve(ctx: Context) -> Measurement:
+    """Bulk approval of every submitted site of the largest district."""
+    from dashboard.services import submissions
+
+    district_id, person, year, month, reset, ids = _submitted_district(ctx)
+    versions: dict[int, int] = {}
+
+    def setup() -> None:
+        versions.update(reset())
+
+    def op() -> None:
+        approved, skipped = submissions.bulk_approve(
+            ctx.db, person, sorted(versions.items()), year, month, ctx.today
+        )
+        if len(approved) != len(ids):
+            raise BenchError(f"{len(approved)} approved of {len(ids)}: {skipped[:2]}")
+
+    result = ctx.measure(op, setup=setup)
+    result.notes = f"district id {district_id}, {len(ids)} sites"
+    return result
+
+
+@scenario("figures_recompute_portfolio")
+def figures_recompute_portfolio(ctx: Context) -> Measurement:
+    """A full recompute of every site's stored figures (the daily rollover, a bulk import),
+    in one process, batches of sites in their own transactions."""
+    from dashboard.services import figures
+
+    def op() -> None:
+        done = figures.recompute(ctx.db, ctx.today)
+        if done.sites != ctx.data.sites:
+            raise BenchError(f"{done.sites} sites recomputed of {ctx.data.sites}")
+
+    result = ctx.measure(op)
+    result.notes = f"{ctx.data.sites} sites, batches of {figures.BATCH_SITES}"
+    return result
+
+
 @scenario("review_region_overview")
 def review_region_overview(ctx: Context) -> Measurement:
     """The regional vice president's overview: per district of the region, sites by state,
@@ -1117,6 +1380,11 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench",
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the minimal SQL + orjson of the same scope and print app ÷ floor",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="reuse the database when it already holds this portfolio (skips seeding)",
@@ -1165,6 +1433,17 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 result = Measurement(name, error=f"{type(problem).__name__}: {problem}")
             result.name = name
+            if args.floor and name in FLOORS and not result.error:
+                base = ctx.measure(FLOORS[name](ctx))
+                result.floor_p50_ms = base.p50
+                result.notes = "; ".join(
+                    x
+                    for x in (
+                        result.notes,
+                        f"floor p50 {base.p50:.1f} ms, app ÷ floor {result.floor_ratio:.1f}",
+                    )
+                    if x
+                )
             results.append(result)
     finally:
         ctx.close()

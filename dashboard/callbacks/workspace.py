@@ -407,7 +407,7 @@ def register(app: Dash) -> None:
         day_row = next(d for d in payload["days"] if d["day"] == start)
         month = start[:7]
         rates = payload["rates"][month]
-        values, _ = grid.current_values(
+        values, _ = st.shown_day_values(
             day_row, edits or {}, payload["total_rooms"], rates, room_input
         )
         value = values[field]

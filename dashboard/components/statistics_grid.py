@@ -119,36 +119,6 @@ def day_label(day: dt.date) -> str:
     return f"{day.strftime('%a')} / {day.strftime('%b')} {day.day}"
 
 
-def _edited_inputs(day_row: dict, edits: dict, iso: str) -> dict:
-    inputs = {
-        f: day_row.get(f"forecast_{f}", 0.0)
-        for f in st.ROOM_INPUTS + st.COUNT_INPUTS + st.RATIO_INPUTS
-    }
-    for key, value in edits.items():
-        day_key, field = key.split("|")
-        if day_key == iso:
-            inputs[field] = value
-    return inputs
-
-
-def current_values(
-    day_row: dict, edits: dict, total_rooms: int, rates: dict, room_input: str
-) -> tuple[dict, bool]:
-    """A day's values as shown: actuals for past days that have them, otherwise the forecast
-    (saved or budget) with the unsaved edits applied and derived values recomputed."""
-    iso = day_row["day"]
-    if not day_row["editable"] and day_row.get("actual_valet_daily") is not None:
-        return {f: day_row.get(f"actual_{f}") for f in SHORT_LABELS}, True
-    edited = any(k.startswith(iso + "|") for k in edits)
-    if not edited:
-        return {f: day_row.get(f"forecast_{f}", 0.0) for f in SHORT_LABELS}, False
-    inputs = _edited_inputs(day_row, edits, iso)
-    mode = "occupied_rooms" if f"{iso}|occupied_rooms" in edits else room_input
-    if f"{iso}|occupancy" in edits:
-        mode = "occupancy"
-    return st.derive_day(inputs, total_rooms, rates, mode), False
-
-
 def page_rows(payload: dict, edits: dict, month_index: int, room_input: str) -> list[dict]:
     """Daily rows of the window's ``month_index``-th month."""
     year, month = payload["months"][month_index]
@@ -158,7 +128,7 @@ def page_rows(payload: dict, edits: dict, month_index: int, room_input: str) -> 
         day = dt.date.fromisoformat(day_row["day"])
         if (day.year, day.month) != (year, month):
             continue
-        values, shows_actual = current_values(
+        values, shows_actual = st.shown_day_values(
             day_row, edits, payload["total_rooms"], rates, room_input
         )
         row = {
@@ -228,7 +198,7 @@ def bucket_rows(
     for day_row in payload["days"]:
         day = dt.date.fromisoformat(day_row["day"])
         rates = payload["rates"][f"{day.year}-{day.month:02d}"]
-        values, _ = current_values(day_row, edits, total_rooms, rates, room_input)
+        values, _ = st.shown_day_values(day_row, edits, total_rooms, rates, room_input)
         budget = {f: day_row.get(f"budget_{f}", 0.0) for f in SHORT_LABELS}
         per_day[day] = (values, budget)
     if view == "monthly":

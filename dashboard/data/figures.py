@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from dashboard.data.frames import frame_of
 from dashboard.data.models import (
     FIGURE_COMPONENTS,
     FIGURE_LINES,
@@ -94,7 +95,7 @@ def read(
             )
             .fetchall()
         )
-    frame = pd.DataFrame(rows, columns=wanted)
+    frame = frame_of(rows, wanted)
     for c in columns:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})

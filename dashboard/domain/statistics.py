@@ -207,6 +207,40 @@ def derive_day(inputs: dict, total_rooms: int, rates: dict, room_input: str = "o
     return row
 
 
+# --- A day as shown with unsaved edits (DOMAIN.md §3.4) ----------------------------------------
+
+
+def edited_day_inputs(day_row: dict, edits: dict, iso: str) -> dict:
+    """A window day's forecast inputs (saved or budget) with the unsaved ``edits`` of that
+    day (keyed "YYYY-MM-DD|field") applied."""
+    inputs = {
+        f: day_row.get(f"forecast_{f}", 0.0) for f in ROOM_INPUTS + COUNT_INPUTS + RATIO_INPUTS
+    }
+    for key, value in edits.items():
+        day_key, field = key.split("|")
+        if day_key == iso:
+            inputs[field] = value
+    return inputs
+
+
+def shown_day_values(
+    day_row: dict, edits: dict, total_rooms: int, rates: dict, room_input: str
+) -> tuple[dict, bool]:
+    """A day's values as shown: actuals for past days that have them, otherwise the forecast
+    (saved or budget) with the unsaved edits applied and derived values recomputed."""
+    iso = day_row["day"]
+    if not day_row["editable"] and day_row.get("actual_valet_daily") is not None:
+        return {f: day_row.get(f"actual_{f}") for f in STAT_FIELDS}, True
+    edited = any(k.startswith(iso + "|") for k in edits)
+    if not edited:
+        return {f: day_row.get(f"forecast_{f}", 0.0) for f in STAT_FIELDS}, False
+    inputs = edited_day_inputs(day_row, edits, iso)
+    mode = "occupied_rooms" if f"{iso}|occupied_rooms" in edits else room_input
+    if f"{iso}|occupancy" in edits:
+        mode = "occupancy"
+    return derive_day(inputs, total_rooms, rates, mode), False
+
+
 # --- Budget spread, roll-ups (DOMAIN.md §2.6, §3.2) ------------------------------------------
 
 

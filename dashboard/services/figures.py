@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.data import figures as repo
 from dashboard.data.db import Database
+from dashboard.data.frames import frame_of
 from dashboard.data.models import FIGURE_SERIES, PnlMonth, Site
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as kpi_service
@@ -106,7 +107,7 @@ def _ledger(session: Session, ids: list[int], months, kind: str) -> pd.DataFrame
             key <= last[0] * 100 + last[1],
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=[*KEYS, *_LEDGER_COST_LINES])
+    frame = frame_of(rows, [*KEYS, *_LEDGER_COST_LINES])
     for c in _LEDGER_COST_LINES:
         frame[c] = pd.to_numeric(frame[c]).astype(float)
     return frame.astype({"site_id": int, "year": int, "month": int})

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from dashboard.components import statistics_grid as grid
 from dashboard.domain import payroll as pr
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import statistics as st
@@ -118,7 +117,7 @@ def statistics_changes(
             continue
         rates = {**window["rates"][month], **(month_rates or {})}
         if edited:
-            values, shows_actual = grid.current_values(
+            values, shows_actual = st.shown_day_values(
                 row, stat_edits, window["total_rooms"], rates, room_input
             )
             if shows_actual:
@@ -252,10 +251,19 @@ def live_impact(
 
     frozen = {(site_id, y, m): c.frozen() for (y, m), c in changes.items()}
     years = sorted({y for y, _ in months})
-    variants = [None, frozen] if frozen else [None]
-    by_year = [pnl_service.pnl_line_variants(session, [site_id], y, today, variants) for y in years]
-    saved = pd.concat([frames[0] for frames in by_year])
-    edited = pd.concat([frames[-1] for frames in by_year])
+    # As saved: the stored figures (no engine run when nothing is edited: the workspace
+    # opening); with the edits: the engine, on the saved inputs + the edits' driver changes.
+    saved = pd.concat([pnl_service.pnl_lines(session, [site_id], y, today) for y in years])
+    edited = (
+        pd.concat(
+            [
+                pnl_service.pnl_line_variants(session, [site_id], y, today, [frozen])[0]
+                for y in years
+            ]
+        )
+        if frozen
+        else saved
+    )
     budget = pd.concat([pnl_service.basis_lines(session, [site_id], y) for y in years])
     rows = []
     for year, month in months:

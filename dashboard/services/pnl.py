@@ -39,6 +39,7 @@ from sqlalchemy import Integer, and_, cast, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import figures as figures_repo
+from dashboard.data.frames import frame_of, read_frame
 from dashboard.data.models import (
     OTHER_EXPENSE_ACCOUNTS,
     BillableAccount,
@@ -335,13 +336,7 @@ def _apply_changes(
             inputs.hours[key] = hours
 
 
-def _frame(session: Session, query, columns: Sequence[str]) -> pd.DataFrame:
-    # Core rows through the session's connection: no ORM row processing for bulk reads.
-    rows = session.connection().execute(query).fetchall()
-    if not rows:
-        return pd.DataFrame(columns=list(columns))
-    # Column-wise: far faster than letting pandas inspect every Row object.
-    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
+_frame = read_frame
 
 
 def _year_of(column):
@@ -1188,23 +1183,32 @@ def basis_lines(
         source_year, source_kind = year, "budget"
     else:
         source_year, source_kind = year - 1, "actual"
-    ledger = _pnl_rows(session, ids, [source_year], (source_kind,)) if ids else {}
     known = set(session.scalars(select(Site.id).where(Site.id.in_(ids)))) if ids else set()
-    rows = []
-    for site_id in sorted(known):
-        for month in range(1, 13):
-            found = ledger.get((site_id, source_year, month, source_kind), {})
-            rows.append(
-                {
-                    "site_id": site_id,
-                    "year": year,
-                    "month": month,
-                    "kind": basis,
-                    **{line: found.get(line, 0.0) for line in pnl.PNL_LINES},
-                    "ir_fallback": None,
-                }
+    grid = pd.DataFrame(
+        [(s, m) for s in sorted(known) for m in range(1, 13)], columns=["site_id", "month"]
+    )
+    p = PnlMonth
+    rows = (
+        session.connection()
+        .execute(
+            select(p.site_id, p.month, *[getattr(p, line) for line in pnl.PNL_LINES]).where(
+                p.site_id.in_(sorted(known)), p.year == source_year, p.kind == source_kind
             )
-    return _lines_frame(rows)
+        )
+        .fetchall()
+        if known
+        else []
+    )
+    ledger = frame_of(rows, ["site_id", "month", *pnl.PNL_LINES])
+    frame = grid.merge(
+        ledger.astype({"site_id": int, "month": int}), on=["site_id", "month"], how="left"
+    )
+    for line in pnl.PNL_LINES:
+        frame[line] = pd.to_numeric(frame[line]).astype(float).fillna(0.0)
+    frame["year"], frame["kind"], frame["ir_fallback"] = year, basis, None
+    frame["flc"] = pnl.flc(frame)
+    frame = frame.astype({"site_id": int, "year": int, "month": int})
+    return frame[LINE_COLUMNS].sort_values(["site_id", "month"]).reset_index(drop=True)
 
 
 # --- Filters and scope ----------------------------------------------------------------------

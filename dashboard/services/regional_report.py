@@ -20,7 +20,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.data.models import ForecastSnapshotLine, ForecastSubmission
+from dashboard.data import figures as figures_repo
+from dashboard.data.models import ForecastSubmission
 from dashboard.domain import kpi
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
@@ -82,31 +83,20 @@ def _year_frame(
 
 def _accuracy_pairs(session, ids, months, lines: pd.DataFrame) -> pd.DataFrame:
     """site_id, year, month, actual (the books, as on the P&L), forecast (the submitted
-    snapshot's FLC) of the closed months that have a submission."""
+    snapshot's FLC: the stored ``submitted`` series) of the closed months that have a
+    submission."""
     keys = ["site_id", "year", "month"]
     columns = [*keys, "actual", "forecast"]
     if not months:
         return pd.DataFrame(columns=columns)
-    f, line = ForecastSubmission, ForecastSnapshotLine
-    snapshot = pd.DataFrame(
-        session.execute(
-            select(f.site_id, f.year, f.month, line.value, line.taken_at)
-            .join(line, line.submission_id == f.id)
-            .where(
-                f.site_id.in_(ids),
-                f.year == months[0][0],
-                f.month.in_([m for _, m in months]),
-                line.line == "flc",
-            )
-        ).all(),
-        columns=[*keys, "forecast", "taken_at"],
+    submitted = figures_repo.read(
+        session, ids, ("submitted",), months[0], months[-1], columns=("flc",)
     )
-    if snapshot.empty:
+    submitted = submitted[submitted["flc"].notna()].rename(columns={"flc": "forecast"})
+    if submitted.empty:
         return pd.DataFrame(columns=columns)
-    snapshot = snapshot.sort_values("taken_at").drop_duplicates(keys, keep="last")
-    snapshot = snapshot.astype({"site_id": int, "year": int, "month": int, "forecast": float})
     actual = lines[lines["kind"] == "actual"][[*keys, "flc"]].rename(columns={"flc": "actual"})
-    return actual.merge(snapshot[[*keys, "forecast"]], on=keys)[columns]
+    return actual.merge(submitted[[*keys, "forecast"]], on=keys)[columns]
 
 
 def _recent_windows(session, ids, today) -> tuple[dict, dict]:
@@ -142,12 +132,34 @@ def _status_text(counter: Counter) -> str:
     return " · ".join(f"{counter[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER if counter.get(s))
 
 
-def _with_ratios(row: dict, pairs: pd.DataFrame, site_within: list[bool]) -> dict:
+@dataclass(frozen=True)
+class _Pairs:
+    """The accuracy pairs as arrays, with each site's positions in them."""
+
+    actual: np.ndarray
+    forecast: np.ndarray
+    of_site: dict[int, np.ndarray]
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame) -> _Pairs:
+        groups = pairs.groupby("site_id").indices if len(pairs) else {}
+        return cls(
+            pairs["actual"].to_numpy(dtype=float),
+            pairs["forecast"].to_numpy(dtype=float),
+            {int(k): v for k, v in groups.items()},
+        )
+
+    def positions(self, site_ids) -> np.ndarray:
+        chosen = [self.of_site[s] for s in site_ids if s in self.of_site]
+        return np.concatenate(chosen) if chosen else np.array([], dtype=int)
+
+
+def _with_ratios(row: dict, actual, forecast, site_within: list[bool]) -> dict:
     amount, fraction = pnl_domain.variance(row["forecast_flc"], row["budget_flc"])
     row["flc_vs_budget"] = round(amount, 2)
     row["flc_vs_budget_pct"] = fraction
     row["flc_margin"] = kpi.ratio(row["forecast_flc"], row["forecast_ir"])
-    accuracy = kpi.forecast_accuracy(pairs["actual"], pairs["forecast"]) if len(pairs) else None
+    accuracy = kpi.forecast_accuracy(actual, forecast) if len(actual) else None
     row["mape"] = None if accuracy is None or np.isnan(accuracy.mape) else accuracy.mape
     row["bias"] = None if accuracy is None or np.isnan(accuracy.bias) else accuracy.bias
     row["within_5"] = (sum(site_within) / len(site_within)) if site_within else None
@@ -178,8 +190,7 @@ def regional_report(
     statuses = _statuses(session, ids, fy, fm)
 
     site_rows, within_of = [], {}
-    empty_pairs = pairs.iloc[0:0]
-    pairs_of = {int(k): v for k, v in pairs.groupby("site_id")} if len(pairs) else {}
+    arrays = _Pairs.of(pairs)
     for sid in ids:
         site = info[sid]
         values = money.loc[sid] if sid in money.index else None
@@ -194,14 +205,13 @@ def regional_report(
             "site_count": 1,
             **{f: float(values[f]) if values is not None else 0.0 for f in MONEY_FIELDS},
         }
-        mine = pairs_of.get(sid, empty_pairs)
+        mine = arrays.positions([sid])
+        actual, forecast = arrays.actual[mine], arrays.forecast[mine]
         within = (
-            kpi.within_tolerance(float(mine["actual"].sum()), float(mine["forecast"].sum()))
-            if len(mine)
-            else None
+            kpi.within_tolerance(float(actual.sum()), float(forecast.sum())) if len(mine) else None
         )
         within_of[sid] = within
-        row = _with_ratios(row, mine, [within] if within is not None else [])
+        row = _with_ratios(row, actual, forecast, [within] if within is not None else [])
         row["status"] = STATUS_LABELS[statuses[sid]].capitalize()
         reasons = kpi.at_risk_reasons(
             row["forecast_flc"],
@@ -222,9 +232,9 @@ def regional_report(
             "site_count": len(members),
             **{f: sum(r[f] for r in members) for f in MONEY_FIELDS},
         }
-        chosen = pairs[pairs["site_id"].isin(member_ids)]
+        chosen = arrays.positions(member_ids)
         within = [within_of[s] for s in member_ids if within_of[s] is not None]
-        row = _with_ratios(row, chosen, within)
+        row = _with_ratios(row, arrays.actual[chosen], arrays.forecast[chosen], within)
         row["status"] = _status_text(Counter(statuses[s] for s in member_ids))
         row["at_risk_count"] = sum(1 for r in members if r["at_risk"])
         return row

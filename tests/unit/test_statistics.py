@@ -70,3 +70,40 @@ def test_external_revenue_vectorised_over_days():
 def test_rate_from_revenue():
     assert st.rate_from_revenue(4896.0, 100) == pytest.approx(48.96)
     assert st.rate_from_revenue(500.0, 0) == 0.0
+
+
+def _window_day(**forecast):
+    row = {"day": "2027-02-10", "editable": True}
+    row.update({f"forecast_{k}": v for k, v in forecast.items()})
+    return row
+
+
+def test_a_day_without_edits_shows_its_saved_forecast():
+    row = _window_day(valet_daily=40.0, occupancy=0.5, occupied_rooms=100.0)
+    values, actual = st.shown_day_values(row, {}, 200, {"valet_daily": 20.0}, "occupancy")
+    assert actual is False
+    assert values["valet_daily"] == 40.0
+    assert values["occupied_rooms"] == 100.0
+
+
+def test_an_edited_day_is_derived_again_by_hand():
+    # 200 rooms at 60% = 120 occupied; drive-in 50% → 60 overnight cars, capture 25% → 15
+    # valet and 45 self; revenue = 30 valet daily × $20 + 15 × $40 + 45 × $25
+    # = 600 + 600 + 1,125 = $2,325.
+    row = _window_day(occupancy=0.5, valet_daily=10.0, drive_in_ratio=0.5, capture_ratio=0.25)
+    edits = {"2027-02-10|occupancy": 0.6, "2027-02-10|valet_daily": 30, "2027-02-11|self_daily": 9}
+    rates = {"valet_daily": 20.0, "valet_overnight": 40.0, "self_overnight": 25.0}
+    values, actual = st.shown_day_values(row, edits, 200, rates, "occupancy")
+    assert actual is False
+    assert values["occupied_rooms"] == 120.0
+    assert values["valet_overnight"] == pytest.approx(15.0)
+    assert values["self_overnight"] == pytest.approx(45.0)
+    assert values["self_daily"] == 0.0  # the 11th's edit is another day's
+    assert values["external_revenue"] == 2325.0
+
+
+def test_a_past_day_with_actuals_shows_the_actuals():
+    row = {"day": "2026-11-02", "editable": False, "actual_valet_daily": 12.0}
+    values, actual = st.shown_day_values(row, {"2026-11-02|valet_daily": 99}, 200, {}, "occupancy")
+    assert actual is True
+    assert values["valet_daily"] == 12.0
