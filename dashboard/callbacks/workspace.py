@@ -10,10 +10,12 @@ from __future__ import annotations
 import calendar
 import copy as _copy
 import datetime as dt
+import secrets
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from dashboard.callbacks import payroll as payroll_callbacks
 from dashboard.callbacks.home import parse_month
@@ -40,6 +42,52 @@ def _site_payload(site_id: int, start: str):
     with get_db().read() as session:
         window = statistics.load_window(session, principal, site_id, parse_month(start), today())
     return statistics.window_payload(window)
+
+
+# The statistics window (~150 KB at a large hotel) stays on the server: the browser's
+# "ws-window" store holds a handle — site, start, the cache token and each day's version as
+# loaded (what a save is checked against) — and callbacks that need the rows read them from
+# the shared cache, or from the database when the cache has lost them.
+WINDOW_SECONDS = 2 * 3600
+
+
+def _window_key(principal, token) -> str:
+    return f"ws-window:{principal.user_id}:{token}"
+
+
+def _handle(payload: dict, start: str) -> dict:
+    principal = current_principal()
+    token = secrets.token_urlsafe(12)
+    _cache().set(_window_key(principal, token), payload, timeout=WINDOW_SECONDS)
+    return {
+        "site_id": payload["site_id"],
+        "start": start,
+        "token": token,
+        "months": payload["months"],
+        "days": [{"day": d["day"], "version": d["version"]} for d in payload["days"]],
+    }
+
+
+def _window(handle) -> dict | None:
+    """The full window of a handle (None when there is none or it cannot be read)."""
+    principal = current_principal()
+    if principal is None or not isinstance(handle, dict):
+        return None
+    token = handle.get("token")
+    payload = _cache().get(_window_key(principal, token)) if isinstance(token, str) else None
+    if payload is not None and payload.get("site_id") == handle.get("site_id"):
+        return payload
+    try:
+        payload = _site_payload(int(handle["site_id"]), str(handle["start"]))
+    except (ScopeError, KeyError, TypeError, ValueError):
+        return None
+    if isinstance(token, str):
+        _cache().set(_window_key(principal, token), payload, timeout=WINDOW_SECONDS)
+    return payload
+
+
+def _cache():
+    return current_app.extensions["dashboard.cache"]
 
 
 def apply_cell(edits: dict, payload: dict, day: str, field: str, raw, from_display: bool):
@@ -176,8 +224,9 @@ def register(app: Dash) -> None:
         except (ScopeError, ValueError, KeyError, TypeError):
             return None, {}, empty, 0, _alert("This site is not in your scope."), {}
         # Rate edits belong to a site: a new site starts clean (a new month keeps them).
-        keep_rates = bool(previous) and previous["site_id"] == payload["site_id"]
-        return payload, {}, empty, 0, None, no_update if keep_rates else {}
+        keep_rates = isinstance(previous, dict) and previous.get("site_id") == payload["site_id"]
+        handle = _handle(payload, selection["start"])
+        return handle, {}, empty, 0, None, no_update if keep_rates else {}
 
     @app.callback(
         Output("ws-page", "data", allow_duplicate=True),
@@ -208,7 +257,8 @@ def register(app: Dash) -> None:
         Input("ws-compare", "value"),
         Input("ws-rate-edits", "data"),
     )
-    def render(payload, edits, page, view, room_input, compare, rate_edits):
+    def render(handle, edits, page, view, room_input, compare, rate_edits):
+        payload = _window(handle)
         if not payload:
             return [], [], "", "", True, True, None, None, ""
         edits = edits or {}
@@ -284,7 +334,8 @@ def register(app: Dash) -> None:
         State("ws-window", "data"),
         prevent_initial_call=True,
     )
-    def cell_changed(changes, edits, history, payload):
+    def cell_changed(changes, edits, history, handle):
+        payload = _window(handle)
         if not changes or not payload or current_principal() is None:
             raise PreventUpdate
         updated, problems = dict(edits or {}), []
@@ -324,7 +375,8 @@ def register(app: Dash) -> None:
         State("ws-view", "value"),
         prevent_initial_call=True,
     )
-    def paste_block(paste, edits, history, payload, view):
+    def paste_block(paste, edits, history, handle, view):
+        payload = _window(handle)
         if not paste or not payload or view != "daily" or current_principal() is None:
             raise PreventUpdate
         columns, days = paste["columns"], paste["days"]
@@ -396,7 +448,8 @@ def register(app: Dash) -> None:
         State("ws-room-input", "value"),
         prevent_initial_call=True,
     )
-    def fill_down(_clicks, clicked, edits, history, payload, room_input):
+    def fill_down(_clicks, clicked, edits, history, handle, room_input):
+        payload = _window(handle)
         if not payload or not clicked or clicked.get("colId") not in statistics.INPUT_FIELDS:
             return (
                 no_update,
@@ -501,13 +554,14 @@ def register(app: Dash) -> None:
                 *(no_update, no_update, tab["other-revenue"], tab["other-expense"]),
             )
 
-        if not payload:
+        # The save is checked against the versions of the days as the browser loaded them.
+        if not isinstance(payload, dict) or "site_id" not in payload:
             return answer(_alert("Pick a site first.", "yellow"))
         payroll_mode_changed = bool(payroll_data and payroll_data.get("mode_changed"))
         if not (edits or rate_edits or payroll_edits or payroll_mode_changed or adjustment_edits):
             return answer(_alert("Nothing to save.", "gray"))
-        versions = {d["day"]: d["version"] for d in payload["days"]}
         try:
+            versions = {d["day"]: d["version"] for d in payload.get("days") or []}
             stat_edits = []
             for key, value in (edits or {}).items():
                 day, field = key.split("|")
@@ -571,6 +625,7 @@ def register(app: Dash) -> None:
                 )
             )
         payload = _site_payload(payload["site_id"], start)
+        handle = _handle(payload, start)
         fresh_rates = fresh_payroll = no_update
         if rates:
             with get_db().read() as session:
@@ -596,7 +651,7 @@ def register(app: Dash) -> None:
             _alert(f"Saved {result.saved_cells} change(s).", "green", alert_id="ws-saved")
         )
         return (
-            payload,
+            handle,
             {},
             {"undo": [], "redo": []},
             saved["ws"],
@@ -623,7 +678,8 @@ def register(app: Dash) -> None:
         State("ws-page", "data"),
         prevent_initial_call=True,
     )
-    def fill_from_history(_clicks, edits, history, payload, page):
+    def fill_from_history(_clicks, edits, history, handle, page):
+        payload = _window(handle)
         principal = current_principal()
         if principal is None or not payload:
             raise PreventUpdate
