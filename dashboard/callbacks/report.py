@@ -4,10 +4,12 @@ the report exports in stages with progress (compute → write → download)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from dashboard.components import charts, report_view
 from dashboard.components.formatting import money, percent
@@ -116,6 +118,54 @@ def _crumbs(data: dict, drill: dict):
     return items
 
 
+# The roll-up of every site (~400 KB at 650 sites) stays on the server; the browser holds a
+# handle (token and year) and the grid gets the rows of the level shown.
+ROLLUP_SECONDS = 1800
+
+
+def _rollup_data(report, principal) -> dict:
+    return {
+        "regions": report.regions,
+        "districts": report.districts,
+        "sites": report.sites,
+        "total": report.total,
+        "context": [list(c) for c in rr.context_lines(report, principal)],
+    }
+
+
+def _rollup_key(principal, token: str) -> str:
+    return f"report-rollup:{principal.user_id}:{token}"
+
+
+def _keep(principal, data: dict, year: int) -> dict:
+    token = secrets.token_urlsafe(12)
+    current_app.extensions["dashboard.cache"].set(
+        _rollup_key(principal, token), data, timeout=ROLLUP_SECONDS
+    )
+    return {"token": token, "year": year}
+
+
+def _kept(handle) -> dict | None:
+    """The roll-up of a handle: from the shared cache, else computed again (the cache lost
+    it, or another instance without Redis answered)."""
+    principal = current_principal()
+    if principal is None or not isinstance(handle, dict):
+        return None
+    token = handle.get("token")
+    cache = current_app.extensions["dashboard.cache"]
+    data = cache.get(_rollup_key(principal, token)) if isinstance(token, str) else None
+    if data is None:
+        try:
+            with get_db().read() as session:
+                report = rr.regional_report(session, principal, today(), _year(handle.get("year")))
+        except ValueError:  # a year the report does not offer
+            return None
+        data = _rollup_data(report, principal)
+        if isinstance(token, str):
+            cache.set(_rollup_key(principal, token), data, timeout=ROLLUP_SECONDS)
+    return data
+
+
 def register(app: Dash) -> None:
     @app.callback(
         Output("report-data", "data"),
@@ -137,13 +187,8 @@ def register(app: Dash) -> None:
             raise PreventUpdate
         with get_db().read() as session:
             report = rr.regional_report(session, principal, today(), _year(year))
-        data = {
-            "regions": report.regions,
-            "districts": report.districts,
-            "sites": report.sites,
-            "total": report.total,
-            "context": [list(c) for c in rr.context_lines(report, principal)],
-        }
+        data = _rollup_data(report, principal)
+        handle = _keep(principal, data, report.year)
         if report.sites:
             ranked, accuracy = report_view.charts_of(report)
         else:
@@ -192,7 +237,7 @@ def register(app: Dash) -> None:
         ]
         rule = dict(rr.context_lines(report, principal))["At risk"]
         return (
-            data,
+            handle,
             _cards(report.total, len(report.at_risk)),
             ranked,
             accuracy,
@@ -213,8 +258,9 @@ def register(app: Dash) -> None:
         Input("report-data", "data"),
         Input("report-drill", "data"),
     )
-    def show(data, drill):
-        if not data or current_principal() is None:
+    def show(handle, drill):
+        data = _kept(handle)
+        if not data:
             raise PreventUpdate
         drill = drill or {}
         rows, total = _level_rows(data, drill)

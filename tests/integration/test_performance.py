@@ -7,6 +7,7 @@ agree with the rows they summarise. Expected numbers are read from the database 
 the P&L service (``pnl_lines`` / ``basis_lines``), never from the function under test."""
 
 import io
+import json
 import math
 
 import numpy as np
@@ -857,3 +858,31 @@ def test_benchmark_callback_for_a_site_without_other_peers(app, auth, portfolio)
     response = _bench_post(app, auth.client, site_id, "contract")
     assert response.status_code == 200
     assert "rank 1 of 1" in response.get_json()["response"]["perf-bench-headline"]["children"]
+
+
+def test_the_report_roll_up_stays_on_the_server_and_a_forged_handle_gets_nothing(
+    app, auth, portfolio
+):
+    """The browser gets a handle to the roll-up, not the roll-up; the drill callback reads it
+    back for the person only (another person's token is theirs alone), and a handle naming a
+    year the report does not offer is refused without an error."""
+    auth.login(portfolio.demo_accounts["executive"])
+    answer = _report_post(app, auth.client)
+    assert answer.status_code == 200
+    handle = answer.get_json()["response"]["report-data"]["data"]
+    assert set(handle) == {"token", "year"}
+    assert len(json.dumps(handle)) < 200
+
+    def show(data):
+        return _post(
+            auth.client,
+            _callback_key(app, "report-grid.rowData"),
+            [("report-data", "data", data), ("report-drill", "data", {})],
+            [],
+            "report-data.data",
+        )
+
+    regions = show(handle).get_json()["response"]["report-grid"]["rowData"]
+    assert sorted(r["name"] for r in regions) == sorted(portfolio["region"]["name"])
+    forged = show({"token": "not-a-token", "year": 1999})
+    assert forged.status_code == 204  # nothing to show, no error
