@@ -64,7 +64,7 @@ from dashboard.config import DEFAULT_SQLITE_PATH, Settings
 from dashboard.data.db import Database
 from dashboard.data.models import Base
 from dashboard.data.seed import DEMO_PASSWORD
-from dashboard.services import accounts, figures, home, portfolio
+from dashboard.services import accounts, figures, home, portfolio, workspace_save
 from dashboard.services import payroll as payroll_service
 from dashboard.services import statistics as statistics_service
 from dashboard.services.scope import Principal, visible_site_ids
@@ -782,9 +782,7 @@ def statistics_save(ctx: Context) -> Measurement:
                 ("drive_in_ratio", 0.30 + (bump % 10) / 100),
             ):
                 edits.append(statistics_service.StatisticEdit(day, name, value, versions[day]))
-        result = statistics_service.save_forecast_inputs(
-            ctx.db, person, site_id, edits, [], ctx.today
-        )
+        result = workspace_save.save_forecast_inputs(ctx.db, person, site_id, edits, [], ctx.today)
         if not result.ok:
             raise BenchError(f"save refused: {result.problems[:2]} {result.conflicts[:2]}")
 
@@ -868,7 +866,7 @@ def payroll_save_week(ctx: Context) -> Measurement:
                 edits.append(
                     payroll_service.PayrollEdit(day, level, target, 8 + bump % 5, versions)
                 )
-        result = statistics_service.save_forecast_inputs(
+        result = workspace_save.save_forecast_inputs(
             ctx.db, person, site_id, [], [], ctx.today, payroll_edits=edits
         )
         if not result.ok:
@@ -943,11 +941,11 @@ def _largest_district_and_manager(ctx: Context) -> tuple[int, int, Principal]:
 
 
 def _pnl_measure(ctx: Context, person: Principal, filters, sites_expected: int | None = None):
-    from dashboard.services import pnl as pnl_service
+    from dashboard.services import pnl_portfolio
 
     def op() -> int:
         with ctx.db.read() as session:
-            result = pnl_service.portfolio_pnl(
+            result = pnl_portfolio.portfolio_pnl(
                 session, person, ctx.today.year, ctx.today, filters, "budget"
             )
         if result["site_count"] < 1 or (
@@ -963,10 +961,10 @@ def _pnl_measure(ctx: Context, person: Principal, filters, sites_expected: int |
 def pnl_site_account_manager(ctx: Context) -> Measurement:
     """The P&L page of one site (the largest hotel) as opened from its workspace: 12 months,
     budget basis, drill-down rows included."""
-    from dashboard.services import pnl as pnl_service
+    from dashboard.services import pnl_portfolio
 
     site_id, person = _largest_hotel_and_editor(ctx)
-    result = _pnl_measure(ctx, person, pnl_service.Filters(site_id=site_id), 1)
+    result = _pnl_measure(ctx, person, pnl_portfolio.Filters(site_id=site_id), 1)
     result.notes = f"site id {site_id}"
     return result
 
@@ -974,10 +972,10 @@ def pnl_site_account_manager(ctx: Context) -> Measurement:
 @scenario("pnl_district_manager")
 def pnl_district_manager(ctx: Context) -> Measurement:
     """The P&L page of the largest district for its district manager, drill-down rows included."""
-    from dashboard.services import pnl as pnl_service
+    from dashboard.services import pnl_portfolio
 
     district_id, count, person = _largest_district_and_manager(ctx)
-    result = _pnl_measure(ctx, person, pnl_service.Filters(district_id=district_id), count)
+    result = _pnl_measure(ctx, person, pnl_portfolio.Filters(district_id=district_id), count)
     result.notes = f"district id {district_id}, {count} sites"
     return result
 
@@ -987,7 +985,7 @@ def pnl_portfolio_executive(ctx: Context) -> Measurement:
     """The P&L page for an executive: every site's 12 months (actual, trending, forecast with
     the revenue engine) summed, against budget."""
     from dashboard.data.models import User
-    from dashboard.services import pnl as pnl_service
+    from dashboard.services import pnl_portfolio
     from dashboard.services.accounts import principal_of
 
     with ctx.db.read() as session:
@@ -995,7 +993,7 @@ def pnl_portfolio_executive(ctx: Context) -> Measurement:
 
     def op() -> int:
         with ctx.db.read() as session:
-            result = pnl_service.portfolio_pnl(
+            result = pnl_portfolio.portfolio_pnl(
                 session, person, ctx.today.year, ctx.today, None, "budget", include_sites=False
             )
         if result["site_count"] < 1:

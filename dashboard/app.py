@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,6 +22,7 @@ from dashboard.tasks import Jobs
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR.parent / "assets"
 BACKGROUND_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "background-jobs"
+LOCAL_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "cache"
 
 # Paths served without a session: the sign-in page and static files only.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
@@ -66,10 +68,19 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     server.extensions["dashboard.settings"] = settings
     server.extensions["dashboard.db"] = Database(settings.database_url)
+    # Redis when there is one; else a folder every worker of this machine shares (so the
+    # statistics window, a report's roll-up, a sign-out and a sign-in throttle seen by one
+    # gunicorn worker hold on the others), a private one per app in tests.
     cache_config = (
         {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url}
         if settings.redis_url
-        else {"CACHE_TYPE": "SimpleCache"}
+        else {
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DIR": tempfile.mkdtemp(prefix="dashboard-cache-")
+            if settings.testing
+            else str(LOCAL_CACHE_DIR),
+            "CACHE_THRESHOLD": 20_000,
+        }
     )
     cache = Cache(server, config={**cache_config, "CACHE_KEY_PREFIX": "dashboard:"})
     server.extensions["dashboard.cache"] = cache

@@ -81,5 +81,8 @@ def development_warnings(settings: Settings) -> list[str]:
     if settings.database_url.startswith("sqlite"):
         notes.append(f"DATABASE_URL is the embedded SQLite database: {settings.database_url}")
     if not settings.redis_url:
-        notes.append("REDIS_URL is not set: caching is per process.")
+        notes.append(
+            "REDIS_URL is not set: the cache is a folder of this machine (instance/cache) and "
+            "background work runs inside the web processes."
+        )
     return notes

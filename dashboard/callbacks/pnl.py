@@ -12,7 +12,7 @@ from dashboard.components import pnl_view
 from dashboard.components.grid import column, data_grid
 from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
-from dashboard.services import pnl
+from dashboard.services import pnl, pnl_portfolio
 
 FILTER_KEYS = (
     "region",
@@ -24,13 +24,13 @@ FILTER_KEYS = (
 )
 
 
-def _filters(values) -> pnl.Filters:
+def _filters(values) -> pnl_portfolio.Filters:
     chosen = dict(zip(FILTER_KEYS, values, strict=True))
 
     def number(key):
         return int(chosen[key]) if chosen[key] else None
 
-    return pnl.Filters(
+    return pnl_portfolio.Filters(
         region_id=number("region"),
         district_id=number("district"),
         site_id=number("site"),
@@ -51,7 +51,7 @@ def register(app: Dash) -> None:
         if principal is None:
             raise PreventUpdate
         with get_db().read() as session:
-            choices = pnl.filter_options(session, principal, today())
+            choices = pnl_portfolio.filter_options(session, principal, today())
         sites = {o["value"] for o in choices["site"]}
         return (
             *[choices[k] for k in FILTER_KEYS],
@@ -72,7 +72,7 @@ def register(app: Dash) -> None:
             raise PreventUpdate
         *filter_values, year, basis, _refreshed = args
         with get_db().read() as session:
-            result = pnl.portfolio_pnl(
+            result = pnl_portfolio.portfolio_pnl(
                 session,
                 principal,
                 int(year),
@@ -156,7 +156,7 @@ def register(app: Dash) -> None:
             raise PreventUpdate
         month = None if column_id == "total" else int(column_id[1:])
         with get_db().read() as session:
-            result = pnl.portfolio_pnl(
+            result = pnl_portfolio.portfolio_pnl(
                 session,
                 principal,
                 int(year),

@@ -24,7 +24,8 @@ from dashboard.components import statistics_grid as grid
 from dashboard.components.formatting import money, percent
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import statistics as st
-from dashboard.services import adjustments, home, payroll, statistics
+from dashboard.services import adjustments, home, payroll, statistics, workspace_save
+from dashboard.services import rates as rates_service
 from dashboard.services.scope import ScopeError
 
 EDITING_ROLES = ("account_manager", "district_manager", "regional_vp")
@@ -576,7 +577,7 @@ def register(app: Dash) -> None:
         except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
             return answer(_alert("The edits sent could not be read; nothing was saved."))
         try:
-            result = statistics.save_forecast_inputs(
+            result = workspace_save.save_forecast_inputs(
                 get_db(),
                 principal,
                 payload["site_id"],
@@ -629,7 +630,7 @@ def register(app: Dash) -> None:
         fresh_rates = fresh_payroll = no_update
         if rates:
             with get_db().read() as session:
-                fresh_rates = statistics.load_rates(
+                fresh_rates = rates_service.load_rates(
                     session, principal, payload["site_id"], rates["year"], today()
                 )
         if payroll_data:
@@ -741,7 +742,7 @@ def register(app: Dash) -> None:
         site_value = selection["site"]
         try:
             with get_db().read() as session:
-                return statistics.load_rates(
+                return rates_service.load_rates(
                     session, principal, int(site_value), int(year), today()
                 )
         except (ScopeError, ValueError, TypeError):
@@ -911,7 +912,7 @@ def _rate_changes(rate_edits: dict) -> list:
         month_text, category = key.split("|")
         year, month = int(month_text[:4]), int(month_text[5:7])
         changes.append(
-            statistics.RateEdit(year, month, category, edit["value"], int(edit["version"]))
+            rates_service.RateEdit(year, month, category, edit["value"], int(edit["version"]))
         )
     return changes
 

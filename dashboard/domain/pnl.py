@@ -17,16 +17,20 @@ documented target of §7.1, not the reference implementation's "forecast = budge
 The current month (§7.4) uses the same formulas on blended drivers (actual to date + forecast
 for the remaining days) and then: claims = actual posted; parking rents and other expense =
 max(forecast, actual posted).
+
+``walk_months`` walks the months of a set of sites in order: closed months from the ledger,
+forecast and trending months through ``forecast_pnl``, the year to date carried from month
+to month for sites whose internal revenue accumulates over a year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from dashboard.domain import revenue
+from dashboard.domain import adjustments, revenue
 
 # Expense lines subtracted from internal revenue to get FLC; external revenue is not in FLC.
 FLC_EXPENSE_LINES = ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
@@ -39,6 +43,21 @@ FORECAST_CLAIMS = 0.0  # claims are never forecast (§7.1): actuals only
 # The Other Expenses tab's category that books to the Parking Rents line (GL 7170); every
 # other category books to Other Expense.
 PARKING_RENTS_CATEGORY = "rents_parking"
+
+# The Other Expenses tab's category that books to the Claims line (GL 7100, §7.1).
+CLAIMS_CATEGORY = "loss_damage_claims"
+
+# Billable payroll accounts (6000s) have no budget or forecast of their own: the wage
+# accounts take the forecast payroll of the hourly and the salaried job codes. Overtime
+# (6050) is inside the hourly codes' cost already, so it gets nothing (no double billing).
+PAYROLL_ACCOUNT_SOURCES = {"6010": "hourly_payroll", "6020": "salaried_payroll"}
+
+# GL account of each Other Expenses category (§6.2).
+_CATEGORY_ACCOUNTS = {
+    category: account
+    for category, (_label, account) in adjustments.OTHER_EXPENSE_CATEGORIES.items()
+}
+_ANNUAL = (revenue.ANNUAL_CALENDAR, revenue.ANNUAL_ANNIVERSARY)
 
 # Kinds of month on the P&L (§7.3, §7.4).
 ACTUAL_MONTH, TRENDING_MONTH, FORECAST_MONTH = "actual", "trending", "forecast"
@@ -266,6 +285,213 @@ def cumulative_flc_to_budget(
     for trend, budget in zip(trend_flc, budget_flc, strict=True):
         running += trend - budget
         out.append(running)
+    return out
+
+
+# --- The site-year month walk -------------------------------------------------------------
+
+
+def annual_accumulations(terms: revenue.SiteTerms) -> list[str]:
+    """Accumulation periods longer than a month that change this site's IR."""
+    found = []
+    if terms.has(revenue.REVENUE_SHARE) and terms.revenue_share_tiers:
+        found.append(terms.revenue_share_accumulation)
+    if terms.is_management_agreement:
+        if terms.management.profit_share_tiers:
+            found.append(terms.management.profit_share_accumulation)
+        found.append(terms.management.claims_cap_type)
+    return [a for a in found if a in _ANNUAL]
+
+
+def accumulates(terms: revenue.SiteTerms) -> bool:
+    """The site's IR carries a year to date (annual revenue or profit share, claims cap): its
+    months are walked in order, closed months included."""
+    return terms.is_configured and bool(annual_accumulations(terms))
+
+
+def looks_back(terms: revenue.SiteTerms) -> bool:
+    """An anniversary period that can begin in the previous calendar year."""
+    start = terms.contract_start
+    return (
+        terms.is_configured
+        and revenue.ANNUAL_ANNIVERSARY in annual_accumulations(terms)
+        and start is not None
+        and start.month != 1
+    )
+
+
+def needs_hours(terms: revenue.SiteTerms) -> bool:
+    """The IR needs hours per job code: per labor hour billing, or a management fee per labor
+    hour."""
+    return terms.has(revenue.PER_LABOR_HOUR) or (
+        terms.is_management_agreement and terms.management.fee_type == revenue.MA_PER_LABOR_HOUR
+    )
+
+
+@dataclass
+class MonthWalkInputs:
+    """What the month walk reads besides the ledger.
+
+    ``drivers``: per (site_id, year, month) of the forecast and trending months a mapping with
+    external_revenue, occupied_rooms, payroll, hourly_payroll, salaried_payroll,
+    other_revenue and other_revenue_budget. ``hours``: per (site_id, year, month) the hours
+    per job code id. ``expenses``: per (site_id, year, month, kind) the Other Expenses tab's
+    amounts per category (kinds budget, forecast, actual).
+    """
+
+    drivers: dict[tuple[int, int, int], dict]
+    hours: dict[tuple[int, int, int], dict]
+    expenses: dict[tuple[int, int, int, str], dict[str, float]]
+
+
+def account_amounts(
+    terms: revenue.SiteTerms,
+    categories: Mapping[str, float],
+    drivers: Mapping[str, float] | None,
+) -> dict[str, float]:
+    """Amount per GL account code for the site's billable accounts: the Other Expenses
+    categories by their GL account, the wage accounts from the forecast payroll (``drivers``;
+    None for a closed month, whose payroll is the ledger's)."""
+    if not terms.billable.accounts:
+        return {}
+    amounts = {_CATEGORY_ACCOUNTS[c]: v for c, v in categories.items()}
+    if drivers is not None:
+        for code, source in PAYROLL_ACCOUNT_SOURCES.items():
+            amounts[code] = float(drivers[source])
+    return amounts
+
+
+def posted_to_date(
+    forecast: Mapping[str, float], actual: Mapping[str, float] | None
+) -> PostedToDate:
+    """What the current month has posted so far, per main account (the Other Expenses tab's
+    actual row): claims as posted; parking rents and other expense as Σ per account of
+    max(forecast, posted), which ``forecast_pnl`` then compares with the forecast line."""
+    actual = actual or {}
+    rents = PARKING_RENTS_CATEGORY
+    others = [c for c in adjustments.OTHER_EXPENSE_FIELDS if c != rents]
+    claims = actual.get(CLAIMS_CATEGORY, 0.0)
+    return PostedToDate(
+        claims=(claims,) if claims else (),
+        parking_rents=trending_expense(forecast.get(rents, 0.0), actual.get(rents, 0.0)),
+        other_expense=trending_expense(
+            {c: forecast.get(c, 0.0) for c in others},
+            # Claims book to their own line, not to other expense.
+            {c: actual.get(c, 0.0) for c in others if c != CLAIMS_CATEGORY},
+        ),
+    )
+
+
+def walk_months(
+    site_ids: Sequence[int],
+    months: Sequence[tuple[int, int]],
+    terms: Mapping[int, revenue.SiteTerms],
+    kinds: Mapping[tuple[int, int], str],
+    ledger: Mapping[tuple[int, int, int, str], Mapping[str, float]],
+    closes: Mapping[int, dt.date],
+    chained: Collection[int],
+    inputs: MonthWalkInputs,
+    keep: Collection[tuple[int, int]] | None = None,
+) -> list[dict]:
+    """P&L lines of every site in ``site_ids`` for the consecutive ``months``, site by site
+    and month by month: one dict per site-month with site_id, year, month, kind, the
+    ``PNL_LINES`` and ir_fallback (why the IR is the budget IR, else None).
+
+    * ``kinds`` (``month_kind``) says what each month is. An actual month is the ledger's
+      'actual' row (``ledger`` keyed by (site_id, year, month, kind); a missing row reads 0).
+    * After a site's closing date (``closes``) its open months are 0.
+    * A forecast month is ``forecast_pnl`` of the ledger's 'budget' row and the month's
+      ``inputs``; the Other Expenses tab's forecast row (else its budget row) gives the billed
+      expense accounts and adjusts parking rents and other expense by forecast − budget.
+    * A trending month is the same with what has posted so far (``posted_to_date``).
+
+    Sites in ``chained`` (``accumulates``) carry their year to date from month to month, the
+    actual months included (their IR is recomputed from the ledger's drivers only to carry
+    it). ``keep``: only these months are wanted; sites not in ``chained`` skip the others.
+    """
+    drivers, hours, expenses = inputs.drivers, inputs.hours, inputs.expenses
+    out: list[dict] = []
+    empty_categories = dict.fromkeys(adjustments.OTHER_EXPENSE_FIELDS, 0.0)
+    for site_id in site_ids:
+        site = terms[site_id]
+        close = closes.get(site_id)
+        ytd = revenue.YearToDate()
+        carries = site_id in chained
+        for y, m in months:
+            if keep is not None and (y, m) not in keep and not carries:
+                continue  # not wanted, and no later month depends on it
+            kind = kinds[(y, m)]
+            month_start = dt.date(y, m, 1)
+            row = {"site_id": site_id, "year": y, "month": m, "kind": kind, "ir_fallback": None}
+            if kind == ACTUAL_MONTH:
+                actual = ledger.get((site_id, y, m, "actual"))
+                row.update({line: (actual or {}).get(line, 0.0) for line in PNL_LINES})
+                if carries and actual is not None:
+                    ytd = revenue.year_to_date_for(site, month_start, ytd)
+                    month = revenue.MonthInputs(
+                        month_start,
+                        external_revenue=actual["external_revenue"],
+                        occupied_rooms=actual["occupied_rooms"],
+                        hours_by_job_code=hours.get((site_id, y, m), {}),
+                        payroll=actual["payroll"],
+                        pteb=actual["pteb"],
+                        insurance=actual["insurance"],
+                        claims=(actual["claims"],) if actual["claims"] else (),
+                        account_amounts=account_amounts(
+                            site, expenses.get((site_id, y, m, "actual"), empty_categories), None
+                        ),
+                    )
+                    breakdown = revenue.internal_revenue(site, month, ytd)
+                    ytd = revenue.year_to_date_after(ytd, month, breakdown)
+                out.append(row)
+                continue
+            if close is not None and month_start > close:
+                # Closed sites are forecast through their closing month, zero afterwards.
+                row.update(dict.fromkeys(PNL_LINES, 0.0))
+                out.append(row)
+                continue
+            budget = ledger.get((site_id, y, m, "budget"), {})
+            d = drivers[(site_id, y, m)]
+            budget_categories = expenses.get((site_id, y, m, "budget"))
+            forecast_categories = expenses.get((site_id, y, m, "forecast"))
+            chosen = adjustments.month_values(
+                forecast_categories, budget_categories, adjustments.OTHER_EXPENSE_FIELDS
+            )
+            rents_adjustment = other_adjustment = 0.0
+            if forecast_categories is not None:
+                rents_adjustment, other_adjustment = split_expense_adjustments(
+                    adjustments.expense_adjustments(forecast_categories, budget_categories or {})
+                )
+            posted = None
+            if kind == TRENDING_MONTH:
+                posted = posted_to_date(chosen, expenses.get((site_id, y, m, "actual")))
+            month = revenue.MonthInputs(
+                month_start,
+                external_revenue=float(d["external_revenue"]),
+                occupied_rooms=float(d["occupied_rooms"]),
+                hours_by_job_code=hours.get((site_id, y, m), {}),
+                payroll=float(d["payroll"]),
+                account_amounts=account_amounts(site, chosen, d),
+                other_revenue=float(d["other_revenue"]),
+                other_revenue_budget=float(d["other_revenue_budget"]),
+                budget_internal_revenue=budget.get("internal_revenue", 0.0),
+            )
+            if carries:
+                ytd = revenue.year_to_date_for(site, month_start, ytd)
+            lines, breakdown = forecast_pnl(
+                budget,
+                site,
+                month,
+                ytd if carries else None,
+                parking_rents_adjustment=rents_adjustment,
+                other_expense_adjustment=other_adjustment,
+                posted=posted,
+            )
+            if carries:
+                ytd = revenue.year_to_date_after(ytd, month, breakdown)
+            row.update(lines.as_dict())
+            row["ir_fallback"] = breakdown.fallback_reason
+            out.append(row)
     return out
 
 

@@ -1,7 +1,7 @@
 """Other Revenue and Other Expenses tabs of a site: the 12-month load and the save steps
 (DOMAIN.md §6, §10; decisions D2, D9).
 
-The save steps run inside the caller's write transaction (``statistics.save_forecast_inputs``
+The save steps run inside the caller's write transaction (``workspace_save.save_forecast_inputs``
 checks scope, opens the transaction and audits refused attempts): ``validate_adjustments``
 collects every problem at once, ``save_adjustments`` applies the clean edits month row by
 month row with ``UPDATE ... WHERE id AND version`` and appends audit rows. Every rule about
@@ -20,10 +20,8 @@ from sqlalchemy.orm import Session
 from dashboard.data.models import OtherExpenseMonth, OtherRevenueMonth, User
 from dashboard.domain import adjustments as adj
 from dashboard.domain.statistics import parse_number
-
-# Module import (not ``from ... import Conflict``): services.statistics calls this module
-# from its save command, so either may be imported first.
-from dashboard.services import accounts, audit, statistics, versioned
+from dashboard.services import accounts, audit, versioned
+from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
 OTHER_REVENUE, OTHER_EXPENSE = "other_revenue", "other_expense"
@@ -242,19 +240,17 @@ def validate_adjustments(
     edits: Iterable[AdjustmentEdit],
     today: dt.date,
     actualised_months_by_kind: dict[str, set[tuple[int, int]]],
-) -> tuple[list[statistics.Problem], Clean]:
+) -> tuple[list[Problem], Clean]:
     """Every problem of the edits at once, and the clean edits grouped per month row:
     ``{(kind, year, month): {field: (value rounded to cents, version)}}``.
 
     A problem's key is "YYYY-MM" and its message names the column (domain wording)."""
-    problems: list[statistics.Problem] = []
+    problems: list[Problem] = []
     clean: Clean = {}
     for edit in edits:
         key = month_key(edit.year, edit.month)
         if edit.kind not in KINDS:
-            problems.append(
-                statistics.Problem(key, edit.field, f"{edit.kind} is not an adjustments tab.")
-            )
+            problems.append(Problem(key, edit.field, f"{edit.kind} is not an adjustments tab."))
             continue
         value = parse_amount(edit.value)
         message = validation_message(edit.kind, edit.field, value)
@@ -264,7 +260,7 @@ def validate_adjustments(
             if message:
                 message = f"{FIELD_LABELS[edit.field]}: {message}"
         if message:
-            problems.append(statistics.Problem(key, edit.field, message))
+            problems.append(Problem(key, edit.field, message))
             continue
         cells = clean.setdefault((edit.kind, edit.year, edit.month), {})
         cells[edit.field] = (round(value, 2) + 0.0, int(edit.version))  # + 0.0: no -0.0
@@ -277,7 +273,7 @@ def save_adjustments(
     site_id: int,
     clean: Clean,
     now: dt.datetime,
-    conflicts: list[statistics.Conflict],
+    conflicts: list[Conflict],
 ) -> int:
     """Write the clean edits of ``validate_adjustments``; return the number of saved cells.
 
@@ -305,7 +301,7 @@ def save_adjustments(
                 by = _display_name(session, row.updated_by_id) if row is not None else None
                 for name, (value, _) in edits.items():
                     theirs = float(getattr(row, name)) if row is not None else None
-                    conflicts.append(statistics.Conflict(key, name, value, theirs, by))
+                    conflicts.append(Conflict(key, name, value, theirs, by))
                 continue
             base = adj.month_values(
                 _values(row, kind) if row is not None else None,
@@ -326,7 +322,7 @@ def save_adjustments(
             )
             if not written:
                 for name, value in changed.items():
-                    conflicts.append(statistics.Conflict(key, name, value, None, None))
+                    conflicts.append(Conflict(key, name, value, None, None))
                 continue
             for name, (value, _) in edits.items():
                 audit.record(

@@ -24,6 +24,7 @@ from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import statistics as st
 from dashboard.services import payroll, statistics
 from dashboard.services import pnl as pnl_service
+from dashboard.services import rates as rates_service
 from dashboard.services.scope import Principal, require_view
 
 EDITABLE_STATISTICS = st.ROOM_INPUTS + st.COUNT_INPUTS + st.RATIO_INPUTS
@@ -89,7 +90,7 @@ def clean_rate_edits(window: dict, edits: dict, today: dt.date) -> tuple[dict, i
             value is None
             or st.validate_rate(value)
             or category not in window["rates"].get(month, {})
-            or not statistics.is_rate_month_editable(year, number, today)
+            or not rates_service.is_rate_month_editable(year, number, today)
         ):
             skipped += 1
             continue

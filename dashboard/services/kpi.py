@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import figures as figures_repo
+from dashboard.data.frames import read_frame
 from dashboard.data.models import (
     ForecastSnapshotLine,
     ForecastSubmission,
@@ -35,18 +36,19 @@ from dashboard.data.models import (
     SiteStatisticDay,
     StatisticBudgetMonth,
 )
+from dashboard.data.pnl_inputs import (
+    date_span,
+    forecast_drivers,
+    in_months,
+    month_of,
+    to_float,
+    trending_drivers,
+    year_of,
+)
 from dashboard.domain import kpi
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain.periods import add_months, days_in_month
 from dashboard.services import pnl as pnl_service
-from dashboard.services.pnl import (
-    _date_span,
-    _frame,
-    _in_months,
-    _month_of,
-    _to_float,
-    _year_of,
-)
 
 ACTUAL, BUDGET, FORECAST, PRIOR_YEAR = "actual", "budget", "forecast", "prior_year"
 SERIES = (ACTUAL, BUDGET, FORECAST, PRIOR_YEAR)
@@ -91,12 +93,12 @@ def months_between(first: Month, last: Month) -> list[Month]:
 def _statistics(session: Session, ids: list[int], first: dt.date, last: dt.date, kind: str):
     s = SiteStatisticDay
     vehicles = sum(getattr(s, f) for f in VEHICLE_FIELDS)
-    return _frame(
+    return read_frame(
         session,
         select(
             s.site_id,
-            _year_of(s.day),
-            _month_of(s.day),
+            year_of(s.day),
+            month_of(s.day),
             func.sum(s.occupied_rooms),
             func.sum(s.self_overnight + s.valet_overnight),
             func.sum(s.valet_overnight),
@@ -105,7 +107,7 @@ def _statistics(session: Session, ids: list[int], first: dt.date, last: dt.date,
             func.count(),
         )
         .where(s.site_id.in_(ids), s.kind == kind, s.day >= first, s.day <= last)
-        .group_by(s.site_id, _year_of(s.day), _month_of(s.day)),
+        .group_by(s.site_id, year_of(s.day), month_of(s.day)),
         [
             *KEYS,
             "occupied_rooms",
@@ -120,24 +122,24 @@ def _statistics(session: Session, ids: list[int], first: dt.date, last: dt.date,
 
 def _payroll_hours(session: Session, ids: list[int], first: dt.date, last: dt.date, kind: str):
     p = PayrollDay
-    return _frame(
+    return read_frame(
         session,
         select(
             p.site_id,
-            _year_of(p.day),
-            _month_of(p.day),
+            year_of(p.day),
+            month_of(p.day),
             func.sum(p.hours),
             func.sum(p.overtime_hours),
         )
         .where(p.site_id.in_(ids), p.kind == kind, p.day >= first, p.day <= last)
-        .group_by(p.site_id, _year_of(p.day), _month_of(p.day)),
+        .group_by(p.site_id, year_of(p.day), month_of(p.day)),
         [*KEYS, "labor_hours", "overtime_hours"],
     )
 
 
 def ledger_lines(session: Session, ids: list[int], months: Sequence[Month], kind: str):
     p = PnlMonth
-    frame = _frame(
+    frame = read_frame(
         session,
         select(
             p.site_id,
@@ -146,10 +148,10 @@ def ledger_lines(session: Session, ids: list[int], months: Sequence[Month], kind
             p.internal_revenue,
             *[getattr(p, c) for c in _COST_LINES],
             p.external_revenue,
-        ).where(p.site_id.in_(ids), p.kind == kind, _in_months(p.year, p.month, months)),
+        ).where(p.site_id.in_(ids), p.kind == kind, in_months(p.year, p.month, months)),
         [*KEYS, "internal_revenue", *_COST_LINES, "ledger_external_revenue"],
     )
-    frame = _to_float(frame, ["internal_revenue", *_COST_LINES, "ledger_external_revenue"])
+    frame = to_float(frame, ["internal_revenue", *_COST_LINES, "ledger_external_revenue"])
     frame["flc"] = pnl_domain.flc(frame)
     return frame[[*KEYS, "internal_revenue", "payroll", "flc", "ledger_external_revenue"]]
 
@@ -193,7 +195,7 @@ def actual_components(session: Session, ids: list[int], months: Sequence[Month])
     """Closed months only (callers pass closed months)."""
     if not months:
         return pd.DataFrame(columns=COLUMNS)
-    first, last = _date_span(months)
+    first, last = date_span(months)
     stats = _statistics(session, ids, first, last, "actual").drop(columns="days_counted")
     hours = _payroll_hours(session, ids, first, last, "actual")
     ledger = ledger_lines(session, ids, months, "actual")
@@ -212,7 +214,7 @@ def budget_components(session: Session, ids: list[int], months: Sequence[Month])
         return pd.DataFrame(columns=COLUMNS)
     b = StatisticBudgetMonth
     vehicles = sum(getattr(b, f) for f in VEHICLE_FIELDS)
-    stats = _frame(
+    stats = read_frame(
         session,
         select(
             b.site_id,
@@ -222,14 +224,14 @@ def budget_components(session: Session, ids: list[int], months: Sequence[Month])
             b.self_overnight + b.valet_overnight,
             b.valet_overnight,
             vehicles,
-        ).where(b.site_id.in_(ids), _in_months(b.year, b.month, months)),
+        ).where(b.site_id.in_(ids), in_months(b.year, b.month, months)),
         [*KEYS, "occupied_rooms", "overnight_vehicles", "valet_overnight", "vehicles"],
     )
     p = PayrollBudgetMonth
-    hours = _frame(
+    hours = read_frame(
         session,
         select(p.site_id, p.year, p.month, func.sum(p.hours))
-        .where(p.site_id.in_(ids), _in_months(p.year, p.month, months))
+        .where(p.site_id.in_(ids), in_months(p.year, p.month, months))
         .group_by(p.site_id, p.year, p.month),
         [*KEYS, "labor_hours"],
     )
@@ -248,13 +250,13 @@ def submitted_components(session: Session, ids: list[int], months: Sequence[Mont
     if not months:
         return pd.DataFrame(columns=COLUMNS)
     f, line = ForecastSubmission, ForecastSnapshotLine
-    rows = _frame(
+    rows = read_frame(
         session,
         select(f.site_id, f.year, f.month, line.line, line.value, line.taken_at)
         .join(line, line.submission_id == f.id)
         .where(
             f.site_id.in_(ids),
-            _in_months(f.year, f.month, months),
+            in_months(f.year, f.month, months),
             line.line.in_(
                 ("external_revenue", "internal_revenue", "payroll", "flc")
                 + ("occupied_rooms", "labor_hours")
@@ -301,12 +303,12 @@ def live_forecast(
     drivers = []
     for year in sorted({y for y, _ in later}):
         chosen = [m for y, m in later if y == year]
-        drivers.append(pnl_service.forecast_drivers(session, ids, year, chosen).months)
+        drivers.append(forecast_drivers(session, ids, year, chosen).months)
     if current in wanted:
-        drivers.append(pnl_service.trending_drivers(session, ids, today).months)
+        drivers.append(trending_drivers(session, ids, today).months)
     driver_frame = pd.concat(drivers, ignore_index=True)[[*KEYS, "occupied_rooms", "labor_hours"]]
 
-    first, last = _date_span(months)
+    first, last = date_span(months)
     vehicles = _forecast_vehicles(session, ids, months, today, first, last)
     saved_hours = _payroll_hours(session, ids, max(first, today), last, "forecast")
     overtime = saved_hours[[*KEYS, "overtime_hours"]]  # NaN where nothing is saved
@@ -338,7 +340,7 @@ def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame
                 out[f"{c}_{name}"] = 0.0
         else:
             out = out.merge(renamed[[*KEYS, *renamed.columns[3:]]], on=KEYS, how="left")
-    out = _to_float(
+    out = to_float(
         out,
         [c for c in out.columns if c.endswith(("_saved", "_actual"))] + columns,
     )

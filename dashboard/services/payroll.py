@@ -3,7 +3,7 @@
 Loading gathers the site's job codes (with group, rate, active employees, salary and PLH
 billing rates), the month's budget, schedule, actuals and saved forecast per code and day
 (plus the days of the first overtime week that fall in the previous month). Saving runs inside
-the workspace's save transaction (``statistics.save_forecast_inputs``): every value is
+the workspace's save transaction (``workspace_save.save_forecast_inputs``): every value is
 validated again here, group hours are split to codes and priced by the domain rules
 (``dashboard/domain/payroll.py``), each code row's version is checked, and overtime and
 billable revenue of the touched overtime weeks are recomputed.
@@ -36,6 +36,7 @@ from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 from dashboard.domain.statistics import parse_number
 from dashboard.services import audit, versioned
+from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
 FLAVOURS = ("forecast", "budget", "scheduled", "actual")
@@ -383,10 +384,10 @@ def validate_edits(
     edits: list[PayrollEdit],
     mode: str,
     today: dt.date,
-    problem_type,
-) -> tuple[list, list[tuple[PayrollEdit, float]]]:
-    """Problems (``problem_type(key, field, message)``) and the accepted (edit, hours)."""
-    problems, clean = [], []
+) -> tuple[list[Problem], list[tuple[PayrollEdit, float]]]:
+    """Every refused payroll edit, and the accepted ones as (edit, hours)."""
+    problems: list[Problem] = []
+    clean: list[tuple[PayrollEdit, float]] = []
     if not edits:
         return problems, clean
     codes = {c.id: c for c in site_codes(session, site_id, min(e.day for e in edits))}
@@ -406,7 +407,7 @@ def validate_edits(
         if message is None and edit.level == "group" and not hourly:
             message = "This group has no hourly job codes to forecast."
         if message:
-            problems.append(problem_type(key, label, message))
+            problems.append(Problem(key, label, message))
         else:
             clean.append((edit, round(value, 2)))
     return problems, clean
@@ -421,13 +422,12 @@ def save_edits(
     mode_version: int,
     now: dt.datetime,
     today: dt.date,
-    conflicts: list,
-    conflict_type,
+    conflicts: list[Conflict],
 ) -> int:
     """Write accepted payroll edits (and the forecast mode) of one site; returns cells saved.
 
-    Version mismatches are appended to ``conflicts`` (``conflict_type(key, field, yours,
-    theirs, by)``); the caller rolls the transaction back when there are any."""
+    Version mismatches are appended to ``conflicts``; the caller rolls the transaction back
+    when there are any."""
     months = sorted({(e.day.year, e.day.month) for e, _ in clean})
     count = 0
     if mode is not None:
@@ -442,7 +442,6 @@ def save_edits(
                 mode_version,
                 now,
                 conflicts,
-                conflict_type,
             )
     for year, month in months:
         payload = load_month(session, principal, site_id, year, month, today)
@@ -468,7 +467,7 @@ def save_edits(
             current = int(row.version) if row else 0
             if seen != current:
                 conflicts.append(
-                    conflict_type(
+                    Conflict(
                         day_text,
                         f"job code {code_id} hours",
                         hours[key],
@@ -500,7 +499,7 @@ def save_edits(
             )
             if not written:
                 conflicts.append(
-                    conflict_type(day_text, f"job code {code_id} hours", hours[key], None, None)
+                    Conflict(day_text, f"job code {code_id} hours", hours[key], None, None)
                 )
                 continue
             for name, short in (("hours", "f"), ("cost", "fc")):
@@ -576,9 +575,7 @@ def _forecast_rows(session, site_id, days: list[str]) -> dict:
     return {f"{r.day.isoformat()}|{r.job_code_id}": r for r in rows}
 
 
-def _save_mode(
-    session, principal, site_id, year, month, mode, seen_version, now, conflicts, conflict_type
-) -> int:
+def _save_mode(session, principal, site_id, year, month, mode, seen_version, now, conflicts) -> int:
     if mode not in (pr.GROUP_MODE, pr.CODE_MODE):
         return 0
     header = session.scalar(
@@ -592,7 +589,7 @@ def _save_mode(
         return 0
     if (int(header.version) if header else 0) != int(seen_version):
         conflicts.append(
-            conflict_type(f"{year}-{month:02d}", "forecast mode", mode, header.forecast_mode, None)
+            Conflict(f"{year}-{month:02d}", "forecast mode", mode, header.forecast_mode, None)
         )
         return 0
     old = header.forecast_mode if header else None

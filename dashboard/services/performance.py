@@ -17,13 +17,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.data.contract_terms import site_terms
 from dashboard.data.models import District, Region, Site
 from dashboard.domain import kpi
 from dashboard.domain import revenue as rv
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as components_service
 from dashboard.services.kpi import ACTUAL, BUDGET, FORECAST, SERIES_LABELS, Month
-from dashboard.services.pnl import site_terms
 from dashboard.services.scope import Principal, ScopeError, visible_site_ids
 
 SITE, DISTRICT, REGION, ALL = "site", "district", "region", "all"

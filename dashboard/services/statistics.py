@@ -1,29 +1,29 @@
-"""Statistics and parking rates of one site: the 3-month window and the save command.
+"""Statistics of one site: the 3-month window the Workspace shows, and the statistics step
+of the workspace save.
 
-The save is one transaction: scope check, every edit validated (all problems reported at
-once), lock rules, optimistic version checks, derived values recomputed here (never trusted
-from the browser), audit rows. A conflict refuses the whole save; the refused attempt is
-audited in a transaction of its own so both attempts are accounted for.
+``load_window`` gathers budget, forecast, actual and prior-year days (``window_payload`` makes
+them JSON-ready for the browser). The save step runs inside the workspace's save transaction
+(``workspace_save.save_forecast_inputs`` checks scope, opens the transaction and audits refused
+attempts): ``validate_statistic_edits`` collects every problem at once (lock rule D2 included),
+``save_days`` checks each day's version, recomputes the derived values here (never trusted
+from the browser) and appends audit rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard.data import statistics_repo as repo
-from dashboard.data.db import Database
-from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, SiteStatisticDay
+from dashboard.data.models import Site, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import adjustments, audit, figures, payroll, submissions, versioned
-from dashboard.services.scope import Principal, require_edit, require_view
+from dashboard.services import audit, submissions, versioned
+from dashboard.services.save_results import Conflict, Problem
+from dashboard.services.scope import Principal, require_view
 
 WINDOW_MONTHS = 3
 FORWARD_LIMIT_DAYS = submissions.FORWARD_LIMIT_DAYS  # input up to a year ahead (§3.6)
@@ -43,48 +43,6 @@ class StatisticEdit:
     version: int = 0
 
 
-@dataclass(frozen=True)
-class RateEdit:
-    year: int
-    month: int
-    category: str
-    value: object
-    version: int = 0
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A refused cell: ``key`` is the day (ISO) or 'YYYY-MM/category' for rates."""
-
-    key: str
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Conflict:
-    key: str
-    field: str
-    yours: object
-    theirs: object
-    by: str | None
-
-
-@dataclass
-class SaveResult:
-    problems: list[Problem] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    saved_cells: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.conflicts
-
-
-class _ConflictDetected(Exception):
-    pass
-
-
 def window_months(start_year: int, start_month: int) -> list[tuple[int, int]]:
     return [add_months(start_year, start_month, i) for i in range(WINDOW_MONTHS)]
 
@@ -92,11 +50,6 @@ def window_months(start_year: int, start_month: int) -> list[tuple[int, int]]:
 def is_day_editable(day: dt.date, today: dt.date) -> bool:
     """Decision D2: days before today are read-only; today and later editable (a year ahead)."""
     return today <= day <= today + dt.timedelta(days=FORWARD_LIMIT_DAYS)
-
-
-def is_rate_month_editable(year: int, month: int, today: dt.date) -> bool:
-    """Past years and months before the current month are read-only."""
-    return (year, month) >= (today.year, today.month) and year <= today.year + 1
 
 
 def budget_day(budget_months: dict, day: dt.date, total_rooms: int) -> dict:
@@ -171,15 +124,17 @@ def load_window(
     )
 
 
-def _validate(
-    stat_edits: list[StatisticEdit],
-    rate_edits: list[RateEdit],
-    total_rooms: int,
-    today: dt.date,
-) -> tuple[list[Problem], dict, dict]:
+# day -> {field: (value, version the person saw)}
+CleanStatistics = dict[dt.date, dict[str, tuple[float, int]]]
+
+
+def validate_statistic_edits(
+    stat_edits: list[StatisticEdit], total_rooms: int, today: dt.date
+) -> tuple[list[Problem], CleanStatistics]:
+    """Every refused statistics cell, and the accepted ones as day -> field -> (value,
+    version)."""
     problems: list[Problem] = []
-    stats: dict[dt.date, dict[str, tuple[float, int]]] = {}
-    rates: dict[tuple[int, int, str], tuple[float, int]] = {}
+    stats: CleanStatistics = {}
     for edit in stat_edits:
         key = edit.day.isoformat()
         value = st.parse_number(edit.value)
@@ -194,188 +149,21 @@ def _validate(
             problems.append(Problem(key, edit.field, message))
         else:
             stats.setdefault(edit.day, {})[edit.field] = (value, int(edit.version))
-    for edit in rate_edits:
-        key = f"{edit.year}-{edit.month:02d}/{edit.category}"
-        value = st.parse_number(edit.value)
-        message = (
-            "Unknown rate category."
-            if edit.category not in RATE_CATEGORIES
-            else st.validate_rate(value)
-        )
-        if message is None and not is_rate_month_editable(edit.year, edit.month, today):
-            message = "Months before the current month are read-only."
-        if message:
-            problems.append(Problem(key, edit.category, message))
-        else:
-            rates[(edit.year, edit.month, edit.category)] = (round(value, 2), int(edit.version))
-    return problems, stats, rates
+    return problems, stats
 
 
-def save_forecast_inputs(
-    db: Database,
+def save_days(
+    session: Session,
     principal: Principal,
-    site_id: int,
-    stat_edits: list[StatisticEdit],
-    rate_edits: list[RateEdit],
-    today: dt.date,
-    room_input: str = "occupancy",
-    payroll_edits: Sequence[payroll.PayrollEdit] = (),
-    payroll_mode: str | None = None,
-    payroll_mode_version: int = 0,
-    adjustment_edits: Sequence[adjustments.AdjustmentEdit] = (),
-) -> SaveResult:
-    """Save the edited inputs of a site's workspace in one transaction (see module doc):
-    statistics, rates, payroll, other revenue and other expenses (``payroll_mode`` is the Group/Code choice of the month of
-    the payroll edits; None keeps the stored one)."""
-    result = SaveResult()
-    attempted: list[Conflict] = []
-    try:
-        with db.write() as session:
-            require_edit(session, principal, site_id, today)
-            site = repo.site(session, site_id)
-            problems, stats, rates = _validate(stat_edits, rate_edits, site.total_rooms, today)
-            if payroll_mode is not None and payroll_mode not in payroll.MODES:
-                problems.append(Problem("", "forecast mode", "Unknown payroll forecast mode."))
-                payroll_mode = None
-            payroll_problems, payroll_clean = payroll.validate_edits(
-                session,
-                site_id,
-                list(payroll_edits),
-                payroll_mode or payroll.stored_mode(session, site, payroll_edits),
-                today,
-                Problem,
-            )
-            problems += payroll_problems
-            actualised = adjustments.actualised_months(
-                session, site_id, adjustments.edit_months(adjustment_edits)
-            )
-            adjustment_problems, adjustment_clean = adjustments.validate_adjustments(
-                list(adjustment_edits), today, actualised
-            )
-            problems += adjustment_problems
-            months = _edited_months(stats, rates, payroll_clean, adjustment_edits)
-            for (year, month), reason in submissions.edit_problems(
-                session, principal, site_id, months
-            ):
-                problems.append(Problem(f"{year}-{month:02d}", "month", reason))
-            if problems:
-                result.problems = problems
-                return result
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            changes = (
-                sum(len(fields) for fields in stats.values())
-                + len(rates)
-                + len(payroll_clean)
-                + len(adjustment_clean)
-            )
-            submissions.record_edits(session, principal, site_id, months, now, changes)
-            result.saved_cells += _save_rates(session, principal, site_id, rates, now, attempted)
-            _reprice_saved_days(session, site, {(y, m) for y, m, _ in rates})
-            result.saved_cells += _save_days(
-                session, principal, site, stats, room_input, now, attempted
-            )
-            result.saved_cells += payroll.save_edits(
-                session,
-                principal,
-                site_id,
-                payroll_clean,
-                payroll_mode,
-                payroll_mode_version,
-                now,
-                today,
-                attempted,
-                Conflict,
-            )
-            result.saved_cells += adjustments.save_adjustments(
-                session, principal, site_id, adjustment_clean, now, attempted
-            )
-            if attempted:
-                raise _ConflictDetected
-            if result.saved_cells:
-                session.flush()
-                # The site's P&L, KPIs, review row and reports read the stored figures.
-                figures.refresh(session, [site_id], today, (figures.FORECAST,))
-    except _ConflictDetected:
-        result.conflicts = attempted
-        result.saved_cells = 0
-    except IntegrityError:
-        # Another person saved the same new row between our read and our insert.
-        result.conflicts = attempted or [
-            Conflict("", "", None, None, "another person (saved at the same moment)")
-        ]
-        result.saved_cells = 0
-    if result.conflicts:
-        with db.write() as session:
-            for conflict in result.conflicts:
-                audit.record(
-                    session,
-                    user_id=principal.user_id,
-                    site_id=site_id,
-                    action="save_refused",
-                    entity="forecast_input",
-                    record_key=conflict.key,
-                    field=conflict.field,
-                    old_value=conflict.theirs,
-                    new_value=conflict.yours,
-                    reason=f"conflict: saved meanwhile by {conflict.by or 'another person'}",
-                )
-    return result
-
-
-def _edited_months(stats, rates, payroll_clean, adjustment_edits) -> set[tuple[int, int]]:
-    """The forecast months a save touches (each has its own submission state)."""
-    months = {(day.year, day.month) for day in stats}
-    months |= {(y, m) for y, m, _ in rates}
-    months |= {(e.day.year, e.day.month) for e, _ in payroll_clean}
-    months |= adjustments.edit_months(adjustment_edits)
-    return months
-
-
-def _save_rates(session, principal, site_id, rates, now, conflicts) -> int:
-    if not rates:
-        return 0
-    years = sorted({y for y, _, _ in rates})
-    current = repo.rates(session, site_id, years, ("forecast",))
-    saved = {(r.year, r.month, r.category): r for r in current.itertuples()}
-    count = 0
-    for (year, month, category), (value, version) in rates.items():
-        key = f"{year}-{month:02d}/{category}"
-        row = saved.get((year, month, category))
-        if (int(row.version) if row is not None else 0) != version:
-            theirs, by = (float(row.rate), row.updated_by) if row is not None else (None, None)
-            conflicts.append(Conflict(key, category, value, theirs, by))
-            continue
-        written = versioned.write(
-            session,
-            ParkingRateMonth,
-            None if row is None else row.id,
-            version,
-            {"rate": value},
-            user_id=principal.user_id,
-            now=now,
-            keys={"site_id": site_id, "year": year, "month": month, "category": category},
-        )
-        if not written:
-            conflicts.append(Conflict(key, category, value, float(row.rate), row.updated_by))
-            continue
-        old = None if row is None else float(row.rate)
-        audit.record(
-            session,
-            user_id=principal.user_id,
-            site_id=site_id,
-            action="update",
-            entity="parking_rate",
-            record_key=key,
-            field=category,
-            old_value=old,
-            new_value=value,
-        )
-        count += 1
-    session.flush()
-    return count
-
-
-def _save_days(session, principal, site, stats, room_input, now, conflicts) -> int:
+    site: Site,
+    stats: CleanStatistics,
+    room_input: str,
+    now: dt.datetime,
+    conflicts: list[Conflict],
+) -> int:
+    """Write accepted statistics edits of one site, derived values recomputed from the day's
+    inputs and month's rates; returns cells saved. Version mismatches are appended to
+    ``conflicts``; the caller rolls the transaction back when there are any."""
     if not stats:
         return 0
     days = sorted(stats)
@@ -447,27 +235,6 @@ def _save_days(session, principal, site, stats, room_input, now, conflicts) -> i
     return count
 
 
-def _reprice_saved_days(session, site, months: set[tuple[int, int]]) -> None:
-    """External revenue of saved forecast days follows their month's (new) rates. A derived
-    value, so the row's version stays: nobody's edit is overtaken by a repricing."""
-    for year, month in sorted(months):
-        first = dt.date(year, month, 1)
-        last = dt.date(year, month, days_in_month(year, month))
-        month_rates = repo.month_rates(
-            repo.rates(session, site.id, [year], ("budget", "forecast")), year, month
-        )
-        saved = repo.statistic_days(session, site.id, "forecast", first, last)
-        for row in saved.itertuples():
-            revenue = round(float(st.external_revenue(row._asdict(), month_rates)), 2)
-            if abs(revenue - float(row.external_revenue)) > 0.004:
-                session.execute(
-                    update(SiteStatisticDay)
-                    .where(SiteStatisticDay.id == row.id)
-                    .values(external_revenue=revenue)
-                    .execution_options(synchronize_session=False)
-                )
-
-
 def _display_name(session, user_id) -> str | None:
     from dashboard.data.models import User
 
@@ -528,21 +295,3 @@ def history_trend(session: Session, principal: Principal, site_id: int, today: d
         "prior_vehicles": prior_total,
         "days": len(recent),
     }
-
-
-def load_rates(
-    session: Session, principal: Principal, site_id: int, year: int, today: dt.date
-) -> dict:
-    """A year of rates for the Rates grid: per category and month the budget, the saved
-    forecast (with its version) and the actual rate of closed months; JSON-ready."""
-    require_view(session, principal, site_id, today)
-    frame = repo.rates(session, site_id, [year], ("budget", "forecast", "actual"))
-    cells: dict[str, dict] = {}
-    for row in frame.itertuples():
-        cell = cells.setdefault(f"{row.month:02d}|{row.category}", {})
-        cell[row.kind] = float(row.rate)
-        if row.kind == "forecast":
-            cell["version"] = int(row.version)
-            cell["updated_by"] = row.updated_by
-    editable = {f"{m:02d}": is_rate_month_editable(year, m, today) for m in range(1, 13)}
-    return {"site_id": site_id, "year": year, "cells": cells, "editable": editable}

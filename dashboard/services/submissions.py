@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from dashboard.data import pnl_inputs
 from dashboard.data.db import Database
 from dashboard.data.models import (
     AppSetting,
@@ -587,9 +588,9 @@ def submit(
 
 def _key_statistics(session, site_id, year, month, today) -> dict[str, float]:
     if (year, month) == (today.year, today.month):
-        drivers = pnl_service.trending_drivers(session, [site_id], today).months
+        drivers = pnl_inputs.trending_drivers(session, [site_id], today).months
     else:
-        drivers = pnl_service.forecast_drivers(session, [site_id], year, [month]).months
+        drivers = pnl_inputs.forecast_drivers(session, [site_id], year, [month]).months
     if drivers.empty:
         return {}
     first = drivers.iloc[0]

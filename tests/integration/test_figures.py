@@ -20,7 +20,8 @@ from dashboard.data.models import (
     SiteStatisticDay,
 )
 from dashboard.domain import submission as sm
-from dashboard.services import adjustments, figures, pnl, submissions
+from dashboard.services import adjustments, figures, pnl, submissions, workspace_save
+from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
 from tests.conftest import TEST_TODAY, person_for_site
 
@@ -72,7 +73,7 @@ def test_a_save_shows_its_new_figures_at_once(db, portfolio):
     person = person_for_site(db, portfolio, site_id)
     day = dt.date(2027, 2, 10)
     before = _stored_month(db, site_id, 2027, 2)
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -96,7 +97,7 @@ def test_a_refused_save_leaves_the_figures_and_their_version(db, portfolio):
     person = person_for_site(db, portfolio, site_id)
     with db.read() as session:
         version = session.get(SiteFigureState, site_id).inputs_version
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -243,18 +244,18 @@ def _apply(db, portfolio, ids, op) -> None:
         day = TEST_TODAY + dt.timedelta(days=offset)
         value = share if field in ("occupancy", "drive_in_ratio") else round(share * 300)
         version = _statistic_version(db, site_id, day)
-        stats.save_forecast_inputs(
+        workspace_save.save_forecast_inputs(
             db, person, site_id, [stats.StatisticEdit(day, field, value, version)], [], TEST_TODAY
         )
     elif kind == "rate":
         _, _, (year, month), category, rate = op
         version = _rate_version(db, site_id, year, month, category)
-        stats.save_forecast_inputs(
+        workspace_save.save_forecast_inputs(
             db,
             person,
             site_id,
             [],
-            [stats.RateEdit(year, month, category, round(rate, 2), version)],
+            [rates_service.RateEdit(year, month, category, round(rate, 2), version)],
             TEST_TODAY,
         )
     elif kind == "expense":
@@ -267,7 +268,9 @@ def _apply(db, portfolio, ids, op) -> None:
         edit = adjustments.AdjustmentEdit(
             "other_expense", year, month, field, round(amount, 2), version
         )
-        stats.save_forecast_inputs(db, person, site_id, [], [], TEST_TODAY, adjustment_edits=[edit])
+        workspace_save.save_forecast_inputs(
+            db, person, site_id, [], [], TEST_TODAY, adjustment_edits=[edit]
+        )
     elif kind == "submit":
         _, _, (year, month) = op
         with db.read() as session:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from dashboard.components import statistics_grid as grid
 from dashboard.data.models import ParkingRateMonth
 from dashboard.domain import payroll as pr
-from dashboard.services import impact, payroll, pnl
+from dashboard.services import impact, payroll, pnl, workspace_save
+from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
 from dashboard.services.scope import ScopeError
 from tests.conftest import TEST_TODAY, person_for_site
@@ -82,7 +83,7 @@ def test_statistics_and_rate_edits_show_what_the_save_will_store(db, portfolio):
     # A saved day in March, so a March rate change reprices a stored day.
     window = _window(db, person, site_id, start)
     versions = {d["day"]: d["version"] for d in window["days"]}
-    first = stats.save_forecast_inputs(
+    first = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -111,7 +112,7 @@ def test_statistics_and_rate_edits_show_what_the_save_will_store(db, portfolio):
     changes = {(m["year"], m["month"]): m["flc_change"] for m in shown["months"]}
     assert changes[(2027, 2)] != 0 and changes[(2027, 3)] != 0 and changes[(2027, 4)] != 0
 
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -124,7 +125,7 @@ def test_statistics_and_rate_edits_show_what_the_save_will_store(db, portfolio):
             )
             for k, v in stat_edits.items()
         ],
-        [stats.RateEdit(2027, 3, "valet_daily", 61.5, rate_version)],
+        [rates_service.RateEdit(2027, 3, "valet_daily", 61.5, rate_version)],
         TEST_TODAY,
     )
     assert result.ok, result
@@ -172,7 +173,7 @@ def test_payroll_edits_show_what_the_save_will_store(db, portfolio):
                 {c: data["cells"][f"{day}|{c}"]["v"] for c in code_ids},
             )
         )
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -248,7 +249,7 @@ def test_group_mode_payroll_edits_are_split_and_priced_as_the_save_does(db, port
     edits = {f"2027-06-{day:02d}|g{group['id']}": 31.25 for day in (14, 15, 16)}
     shown = _impact(db, person, site_id, (2027, 6), payroll_edits=edits)
     assert shown["edits_counted"] == 3 and shown["months"][0]["flc_change"] != 0
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,

@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from dashboard.data.models import AuditLog, PayrollDay
 from dashboard.domain import payroll as pr
-from dashboard.services import payroll
-from dashboard.services import statistics as stats
+from dashboard.services import payroll, workspace_save
 from tests.conftest import TEST_TODAY, person_for_site
 
 MONTH = (2026, 12)
@@ -44,7 +43,7 @@ def _rows(db, site_id, day):
 
 
 def _save(db, person, site_id, edits, mode=None):
-    return stats.save_forecast_inputs(
+    return workspace_save.save_forecast_inputs(
         db, person, site_id, [], [], TEST_TODAY, payroll_edits=edits, payroll_mode=mode
     )
 

@@ -23,7 +23,7 @@ from dashboard.data.models import (
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain.adjustments import OTHER_REVENUE_FIELDS, other_revenue_total
 from dashboard.domain.periods import days_in_month
-from dashboard.services import pnl
+from dashboard.services import pnl, pnl_portfolio, workspace_save
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import visible_site_ids
@@ -193,7 +193,7 @@ def test_saved_statistics_forecast_moves_external_revenue_by_the_difference(db, 
     before = _lines(db, [site_id], 2027)
 
     person = person_for_site(db, portfolio, site_id)
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -350,29 +350,31 @@ def test_filters_never_leave_the_persons_scope(db, portfolio):
     sites = portfolio["site"].set_index("id")
     with db.read() as session:
         scope = visible_site_ids(session, manager, TEST_TODAY)
-        everything = pnl.filtered_site_ids(session, manager, TEST_TODAY)
+        everything = pnl_portfolio.filtered_site_ids(session, manager, TEST_TODAY)
         assert set(everything) == scope
         assert everything == sorted(everything, key=lambda s: sites.at[s, "site_number"])
         outside = sorted(set(sites.index) - scope)
         assert outside, "the manager should not see every site"
         assert (
-            pnl.filtered_site_ids(session, manager, TEST_TODAY, pnl.Filters(site_id=outside[0]))
+            pnl_portfolio.filtered_site_ids(
+                session, manager, TEST_TODAY, pnl_portfolio.Filters(site_id=outside[0])
+            )
             == []
         )
         other_district = int(sites.at[outside[0], "district_id"])
         assert (
-            pnl.filtered_site_ids(
-                session, manager, TEST_TODAY, pnl.Filters(district_id=other_district)
+            pnl_portfolio.filtered_site_ids(
+                session, manager, TEST_TODAY, pnl_portfolio.Filters(district_id=other_district)
             )
             == []
         )
         for region in portfolio["region"]["id"]:
-            chosen = pnl.filtered_site_ids(
-                session, manager, TEST_TODAY, pnl.Filters(region_id=int(region))
+            chosen = pnl_portfolio.filtered_site_ids(
+                session, manager, TEST_TODAY, pnl_portfolio.Filters(region_id=int(region))
             )
             assert set(chosen) <= scope
-        managed = pnl.filtered_site_ids(
-            session, manager, TEST_TODAY, pnl.Filters(contract_type="ManagementAgreement")
+        managed = pnl_portfolio.filtered_site_ids(
+            session, manager, TEST_TODAY, pnl_portfolio.Filters(contract_type="ManagementAgreement")
         )
         assert managed and set(managed) <= scope
         assert all(
@@ -380,21 +382,24 @@ def test_filters_never_leave_the_persons_scope(db, portfolio):
         )
         # A partial flag matches nothing: flags are whole words.
         assert (
-            pnl.filtered_site_ids(
-                session, manager, TEST_TODAY, pnl.Filters(contract_type="Management")
+            pnl_portfolio.filtered_site_ids(
+                session, manager, TEST_TODAY, pnl_portfolio.Filters(contract_type="Management")
             )
             == []
         )
         # Account managers: the sites assigned to them, still within the manager's scope.
         grants = portfolio["scope_assignment"].dropna(subset=["site_id"])
         for grant in grants.itertuples():
-            chosen = pnl.filtered_site_ids(
-                session, manager, TEST_TODAY, pnl.Filters(account_manager_id=int(grant.user_id))
+            chosen = pnl_portfolio.filtered_site_ids(
+                session,
+                manager,
+                TEST_TODAY,
+                pnl_portfolio.Filters(account_manager_id=int(grant.user_id)),
             )
             assert set(chosen) <= scope
             assert (int(grant.site_id) in chosen) == (int(grant.site_id) in scope)
-        result = pnl.portfolio_pnl(
-            session, manager, 2026, TEST_TODAY, pnl.Filters(site_id=outside[0])
+        result = pnl_portfolio.portfolio_pnl(
+            session, manager, 2026, TEST_TODAY, pnl_portfolio.Filters(site_id=outside[0])
         )
     assert result["site_count"] == 0
     assert all(v == 0 for line in result["lines"] for v in line["values"])
@@ -403,8 +408,8 @@ def test_filters_never_leave_the_persons_scope(db, portfolio):
 def test_portfolio_budget_basis_is_the_sum_of_the_budget_rows(db, portfolio):
     manager = person_for_site(db, portfolio, 1)
     with db.read() as session:
-        ids = pnl.filtered_site_ids(session, manager, TEST_TODAY)
-        result = pnl.portfolio_pnl(session, manager, 2026, TEST_TODAY)
+        ids = pnl_portfolio.filtered_site_ids(session, manager, TEST_TODAY)
+        result = pnl_portfolio.portfolio_pnl(session, manager, 2026, TEST_TODAY)
         sums = {
             (r.month, line): float(getattr(r, line))
             for r in session.execute(
@@ -438,7 +443,7 @@ def test_portfolio_budget_basis_is_the_sum_of_the_budget_rows(db, portfolio):
     assert lines["payroll"]["pct_of_ir"] == pytest.approx(
         lines["payroll"]["total"] / lines["internal_revenue"]["total"], rel=1e-6
     )
-    cumulative = lines[pnl.CUMULATIVE_FLC]["values"]
+    cumulative = lines[pnl_portfolio.CUMULATIVE_FLC]["values"]
     assert cumulative[-1] == pytest.approx(
         lines["flc"]["total"] - lines["flc"]["basis_total"], abs=0.05
     )
@@ -453,7 +458,9 @@ def test_portfolio_budget_basis_is_the_sum_of_the_budget_rows(db, portfolio):
 def test_prior_year_basis_is_last_years_ledger_on_the_same_months(db, portfolio):
     executive = _person(db, "exec1@example.com")
     with db.read() as session:
-        result = pnl.portfolio_pnl(session, executive, 2026, TEST_TODAY, basis=pnl.PRIOR_YEAR_BASIS)
+        result = pnl_portfolio.portfolio_pnl(
+            session, executive, 2026, TEST_TODAY, basis=pnl.PRIOR_YEAR_BASIS
+        )
         june_2025 = session.scalar(
             select(func.sum(PnlMonth.internal_revenue)).where(
                 PnlMonth.year == 2025, PnlMonth.month == 6, PnlMonth.kind == "actual"
@@ -588,7 +595,7 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
         )
         for d in (8, 9)
     ]
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db, person, site_id, stat_edits, [], TEST_TODAY, payroll_edits=pay_edits
     )
     assert result.ok, result

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.data.models import AuditLog, ParkingRateMonth, SiteStatisticDay, User
+from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
+from dashboard.services import workspace_save
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import ScopeError
 from tests.conftest import TEST_TODAY, person_for_site
@@ -41,7 +43,7 @@ def _count(db, model, **where):
 def test_occupancy_edit_derives_rooms_overnight_and_revenue_on_the_server(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
     person = person_for_site(db, portfolio, site_id)
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -88,12 +90,12 @@ def test_second_save_from_a_stale_version_is_refused_and_both_are_audited(db, po
     site_id, _ = _hotel_site(portfolio, 1)
     first_person = person_for_site(db, portfolio, site_id)
     day = FUTURE + dt.timedelta(days=1)
-    first = stats.save_forecast_inputs(
+    first = workspace_save.save_forecast_inputs(
         db, first_person, site_id, [stats.StatisticEdit(day, "valet_daily", 42, 0)], [], TEST_TODAY
     )
     assert first.ok
     # A second person edited the same day before the first save landed: stale version 0.
-    second = stats.save_forecast_inputs(
+    second = workspace_save.save_forecast_inputs(
         db, first_person, site_id, [stats.StatisticEdit(day, "valet_daily", 17, 0)], [], TEST_TODAY
     )
     assert not second.ok
@@ -112,7 +114,7 @@ def test_second_save_from_a_stale_version_is_refused_and_both_are_audited(db, po
         ).all()
     assert [(a, float(v)) for a, v in actions] == [("insert", 42.0), ("save_refused", 17.0)]
     # With the current version the edit goes through.
-    third = stats.save_forecast_inputs(
+    third = workspace_save.save_forecast_inputs(
         db, first_person, site_id, [stats.StatisticEdit(day, "valet_daily", 17, 1)], [], TEST_TODAY
     )
     assert third.ok
@@ -123,10 +125,10 @@ def test_conflict_on_one_day_refuses_the_whole_save(db, portfolio):
     site_id, _ = _hotel_site(portfolio, 2)
     person = person_for_site(db, portfolio, site_id)
     day_a, day_b = FUTURE + dt.timedelta(days=3), FUTURE + dt.timedelta(days=4)
-    assert stats.save_forecast_inputs(
+    assert workspace_save.save_forecast_inputs(
         db, person, site_id, [stats.StatisticEdit(day_a, "self_daily", 10, 0)], [], TEST_TODAY
     ).ok
-    mixed = stats.save_forecast_inputs(
+    mixed = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -153,7 +155,7 @@ def test_out_of_scope_save_is_refused_and_writes_nothing(db, portfolio):
         person = principal_of(session.scalar(select(User).where(User.email == email)))
     before = _count(db, SiteStatisticDay, kind="forecast")
     with pytest.raises(ScopeError):
-        stats.save_forecast_inputs(
+        workspace_save.save_forecast_inputs(
             db, person, other, [stats.StatisticEdit(FUTURE, "valet_daily", 5, 0)], [], TEST_TODAY
         )
     assert _count(db, SiteStatisticDay, kind="forecast") == before
@@ -165,7 +167,7 @@ def test_executive_cannot_save(db, portfolio):
             session.scalar(select(User).where(User.email == portfolio.demo_accounts["executive"]))
         )
     with pytest.raises(ScopeError):
-        stats.save_forecast_inputs(
+        workspace_save.save_forecast_inputs(
             db, person, 1, [stats.StatisticEdit(FUTURE, "valet_daily", 5, 0)], [], TEST_TODAY
         )
 
@@ -175,7 +177,7 @@ def test_past_day_is_refused_and_nothing_is_written(db, portfolio):
     person = person_for_site(db, portfolio, site_id)
     yesterday = TEST_TODAY - dt.timedelta(days=1)
     before = _count(db, SiteStatisticDay, kind="forecast")
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -196,7 +198,7 @@ def test_every_bad_value_is_reported_at_once(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
     person = person_for_site(db, portfolio, site_id)
     day = FUTURE + dt.timedelta(days=8)
-    result = stats.save_forecast_inputs(
+    result = workspace_save.save_forecast_inputs(
         db,
         person,
         site_id,
@@ -208,8 +210,8 @@ def test_every_bad_value_is_reported_at_once(db, portfolio):
             stats.StatisticEdit(day, "external_revenue", 10, 0),
         ],
         [
-            stats.RateEdit(2026, 12, "valet_daily", 1000, 0),
-            stats.RateEdit(2026, 10, "self_daily", 20, 0),
+            rates_service.RateEdit(2026, 12, "valet_daily", 1000, 0),
+            rates_service.RateEdit(2026, 10, "self_daily", 20, 0),
         ],
         TEST_TODAY,
     )
@@ -230,12 +232,17 @@ def test_rate_save_versions_and_repricing(db, portfolio):
     site_id, _ = _hotel_site(portfolio, 3)
     person = person_for_site(db, portfolio, site_id)
     day = dt.date(2027, 1, 15)
-    assert stats.save_forecast_inputs(
+    assert workspace_save.save_forecast_inputs(
         db, person, site_id, [stats.StatisticEdit(day, "valet_daily", 10, 0)], [], TEST_TODAY
     ).ok
     revenue_before = float(_forecast_row(db, site_id, day).external_revenue)
-    saved = stats.save_forecast_inputs(
-        db, person, site_id, [], [stats.RateEdit(2027, 1, "valet_daily", "55.50", 0)], TEST_TODAY
+    saved = workspace_save.save_forecast_inputs(
+        db,
+        person,
+        site_id,
+        [],
+        [rates_service.RateEdit(2027, 1, "valet_daily", "55.50", 0)],
+        TEST_TODAY,
     )
     assert saved.ok
     row = _forecast_row(db, site_id, day)
@@ -254,8 +261,8 @@ def test_rate_save_versions_and_repricing(db, portfolio):
         revenue_before + 10 * (55.50 - budget_rate), abs=0.01
     )
     assert row.version == 1  # repricing is not an edit
-    stale = stats.save_forecast_inputs(
-        db, person, site_id, [], [stats.RateEdit(2027, 1, "valet_daily", 60, 0)], TEST_TODAY
+    stale = workspace_save.save_forecast_inputs(
+        db, person, site_id, [], [rates_service.RateEdit(2027, 1, "valet_daily", 60, 0)], TEST_TODAY
     )
     assert [(c.theirs, c.yours) for c in stale.conflicts] == [(55.5, 60.0)]
     with db.read() as session:

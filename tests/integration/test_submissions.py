@@ -13,7 +13,7 @@ from sqlalchemy import select
 from dashboard.data.models import AuditLog, ForecastSnapshotLine, ForecastSubmission, User
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import days_in_month
-from dashboard.services import review, submissions
+from dashboard.services import review, submissions, workspace_save
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import can_edit_site
@@ -56,7 +56,7 @@ def _complete_statistics(db, person, site_id, year, month, valet=None):
             continue
         value = valet if valet is not None else round(day.get("forecast_valet_daily", 0.0)) + 1
         edits.append(stats.StatisticEdit(when, "valet_daily", value, day["version"]))
-    result = stats.save_forecast_inputs(db, person, site_id, edits, [], TEST_TODAY)
+    result = workspace_save.save_forecast_inputs(db, person, site_id, edits, [], TEST_TODAY)
     assert result.ok, result
     return result
 
@@ -140,14 +140,14 @@ def test_account_manager_cannot_edit_a_submitted_month_but_the_district_manager_
             stats.load_window(session, am, site_id, (year, month), TEST_TODAY)
         )
     version = next(d["version"] for d in window["days"] if d["day"] == day.isoformat())
-    refused = stats.save_forecast_inputs(
+    refused = workspace_save.save_forecast_inputs(
         db, am, site_id, [stats.StatisticEdit(day, "valet_daily", 850, version)], [], TEST_TODAY
     )
     assert not refused.ok
     assert "only your district manager can change it now" in refused.problems[0].message
 
     before = _version(db, site_id, year, month)
-    done = stats.save_forecast_inputs(
+    done = workspace_save.save_forecast_inputs(
         db, dm, site_id, [stats.StatisticEdit(day, "valet_daily", 850, version)], [], TEST_TODAY
     )
     assert done.ok, done
@@ -167,7 +167,7 @@ def test_stale_approval_is_refused_and_two_reviewers_produce_one_outcome(db):
     # The account manager's submission changes after the reviewer loaded it: a district
     # manager colleague's edit (here the same district manager in another tab) bumps it.
     assert submissions.add_comment(db, dm, site_id, year, month, "Looking at it.", TEST_TODAY).ok
-    edit = stats.save_forecast_inputs(
+    edit = workspace_save.save_forecast_inputs(
         db,
         dm,
         site_id,
@@ -246,7 +246,7 @@ def test_account_manager_cannot_approve_and_nobody_approves_their_own(db):
     )
     assert returned.ok
     # The next edit puts a returned month back to draft.
-    edit = stats.save_forecast_inputs(
+    edit = workspace_save.save_forecast_inputs(
         db,
         am,
         site_id,

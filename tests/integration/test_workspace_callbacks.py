@@ -5,7 +5,8 @@ import json
 from sqlalchemy import func, select
 
 from dashboard.data.models import ParkingRateMonth, SiteStatisticDay, User
-from dashboard.services import statistics as stats
+from dashboard.services import rates as rates_service
+from dashboard.services import workspace_save
 from dashboard.services.accounts import principal_of
 from tests.conftest import TEST_TODAY, sites_of
 
@@ -132,9 +133,9 @@ def test_rate_edit_keeps_the_version_of_the_year_it_was_typed_in(auth, portfolio
     site_id = min(sites_of(portfolio, email))
     with db.read() as session:
         person = principal_of(session.scalar(select(User).where(User.email == email)))
-        rates_2026 = stats.load_rates(session, person, site_id, 2026, TEST_TODAY)
-    first = stats.RateEdit(2027, 3, "self_daily", 21.0, 0)
-    assert stats.save_forecast_inputs(db, person, site_id, [], [first], TEST_TODAY).ok
+        rates_2026 = rates_service.load_rates(session, person, site_id, 2026, TEST_TODAY)
+    first = rates_service.RateEdit(2027, 3, "self_daily", 21.0, 0)
+    assert workspace_save.save_forecast_inputs(db, person, site_id, [], [first], TEST_TODAY).ok
     assert tuple(_saved_rate(db, site_id, 2027, 3, "self_daily")) == (21.0, 1)
 
     auth.login(email)

@@ -1,0 +1,566 @@
+"""The P&L engine's inputs, read for a set of sites at once (DOMAIN.md §7): forecast drivers
+(saved forecast days + the budget month spread over the unsaved days), the current month's
+trending drivers (actual to date + forecast for the remaining days, §7.4), the statistics and
+payroll budgets, the Other Revenue and Other Expenses tabs' rows, the ledger (``PnlMonth``),
+actual hours per job code and the sites' closing dates.
+
+Every read is aggregated in SQL and combined with pandas: a fixed number of queries whatever
+the number of sites. The small SQL/pandas helpers (``year_of``, ``in_months``, ``to_float``...)
+are shared with ``dashboard.services.kpi``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer, and_, cast, extract, func, or_, select
+from sqlalchemy.orm import Session
+
+from dashboard.data.frames import read_frame
+from dashboard.data.models import (
+    JobCode,
+    OtherExpenseMonth,
+    OtherRevenueMonth,
+    PayrollBudgetMonth,
+    PayrollDay,
+    PnlMonth,
+    Site,
+    SiteStatisticDay,
+    StatisticBudgetMonth,
+)
+from dashboard.domain import adjustments as adj
+from dashboard.domain import pnl
+from dashboard.domain.periods import days_in_month
+
+KEYS = ["site_id", "year", "month"]
+MONTH_COLUMNS = [
+    "external_revenue",
+    "occupied_rooms",
+    "payroll",
+    "hourly_payroll",
+    "salaried_payroll",
+    "labor_hours",
+    "other_revenue",
+    "other_revenue_budget",
+]
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """Forecast drivers of a set of sites, one row per (site_id, year, month).
+
+    ``months`` columns: external_revenue, occupied_rooms, payroll (Σ job codes),
+    hourly_payroll, salaried_payroll, labor_hours, other_revenue (the Other Revenue tab's
+    forecast row, else its budget row, Σ of the signed columns), other_revenue_budget.
+    ``hours`` holds hours per (site_id, year, month, job_code_id). ``other_expense`` holds the
+    Other Expenses tab's rows per (site_id, year, month, kind) as stored (kinds budget,
+    forecast, actual), one column per category.
+    """
+
+    months: pd.DataFrame
+    hours: pd.DataFrame
+    other_expense: pd.DataFrame
+
+
+def year_of(column):
+    """SQL: the year of a date column, as an integer."""
+    return cast(extract("year", column), Integer)
+
+
+def month_of(column):
+    """SQL: the month (1–12) of a date column, as an integer."""
+    return cast(extract("month", column), Integer)
+
+
+def in_months(year_column, month_column, months: Iterable[tuple[int, int]]):
+    """SQL condition: (year, month) is one of ``months``."""
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for y, m in months:
+        by_year[y].append(m)
+    return or_(*[and_(year_column == y, month_column.in_(sorted(ms))) for y, ms in by_year.items()])
+
+
+def date_span(months: Sequence[tuple[int, int]]) -> tuple[dt.date, dt.date]:
+    """First day of the earliest and last day of the latest of ``months``."""
+    first, last = min(months), max(months)
+    return dt.date(*first, 1), dt.date(*last, days_in_month(*last))
+
+
+def month_grid(site_ids: Sequence[int], months: Sequence[tuple[int, int]]) -> pd.DataFrame:
+    """One row per site × month (site_id, year, month) with the month's number of ``days``."""
+    count = len(months)
+    return pd.DataFrame(
+        {
+            "site_id": np.repeat(np.asarray(site_ids, dtype=int), count),
+            "year": np.tile([y for y, _ in months], len(site_ids)).astype(int),
+            "month": np.tile([m for _, m in months], len(site_ids)).astype(int),
+            "days": np.tile([float(days_in_month(*ym)) for ym in months], len(site_ids)),
+        }
+    )
+
+
+def to_float(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``columns`` of ``frame`` as floats, missing = 0 (in place; returns ``frame``)."""
+    for c in columns:
+        column = frame[c]
+        if column.dtype != np.float64:  # object (Decimal, None) from the database
+            column = pd.to_numeric(column, errors="coerce").astype(float)
+        frame[c] = column.fillna(0.0)
+    return frame
+
+
+_KEY_TYPES = {"site_id": np.int64, "year": np.int64, "month": np.int64}
+
+
+def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with integer site_id, year and month columns (to merge on them)."""
+    # Only the key columns that are not integers yet: astype is costly on small frames.
+    todo = {c: t for c, t in _KEY_TYPES.items() if frame[c].dtype != t}
+    return frame.astype(todo) if todo else frame
+
+
+def _spread(saved: pd.Series, budget: pd.Series, unsaved_days, days) -> pd.Series:
+    """Saved forecast + the budget month's even daily share for each unsaved day."""
+    return saved + budget * unsaved_days / days
+
+
+def _empty_drivers() -> Drivers:
+    return Drivers(
+        pd.DataFrame(columns=[*KEYS, *MONTH_COLUMNS]),
+        pd.DataFrame(columns=[*KEYS, "job_code_id", "hours"]),
+        pd.DataFrame(columns=[*KEYS, "kind", *adj.OTHER_EXPENSE_FIELDS]),
+    )
+
+
+def forecast_drivers(
+    session: Session, site_ids: Sequence[int], year: int, months: Sequence[int] | None = None
+) -> Drivers:
+    """Forecast drivers of ``site_ids`` for the ``months`` of ``year`` (all 12 by default),
+    every day of them forecast (the current month's blend with actuals is
+    ``trending_drivers``): saved forecast days + the budget month spread evenly over the
+    unsaved days, per site (statistics) and per job code (payroll)."""
+    chosen = [(year, m) for m in (months or range(1, 13))]
+    return forecast_drivers_for_months(session, sorted({int(s) for s in site_ids}), chosen)
+
+
+def forecast_drivers_for_months(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> Drivers:
+    """``forecast_drivers`` of the sorted site ``ids`` for any (year, month) pairs, which
+    may span years."""
+    if not ids or not months:
+        return _empty_drivers()
+    first, last = date_span(months)
+    grid = month_grid(ids, months)
+
+    # Statistics: saved forecast days + the budget month spread over the unsaved days.
+    s = SiteStatisticDay
+    saved = read_frame(
+        session,
+        select(
+            s.site_id,
+            year_of(s.day),
+            month_of(s.day),
+            func.sum(s.external_revenue),
+            func.sum(s.occupied_rooms),
+            func.count(),
+        )
+        .where(s.site_id.in_(ids), s.kind == "forecast", s.day >= first, s.day <= last)
+        .group_by(s.site_id, year_of(s.day), month_of(s.day)),
+        [*KEYS, "ext_saved", "rooms_saved", "saved_days"],
+    )
+    stats = grid.merge(keyed(saved), on=KEYS, how="left").merge(
+        statistics_budget(session, ids, months), on=KEYS, how="left"
+    )
+    stats = to_float(
+        stats, ["ext_saved", "rooms_saved", "saved_days", "ext_budget", "rooms_budget"]
+    )
+    unsaved = stats["days"] - stats["saved_days"]
+    stats["external_revenue"] = _spread(
+        stats["ext_saved"], stats["ext_budget"], unsaved, stats["days"]
+    )
+    stats["occupied_rooms"] = _spread(
+        stats["rooms_saved"], stats["rooms_budget"], unsaved, stats["days"]
+    )
+
+    # Payroll per job code: saved forecast days + the code's budget over its unsaved days.
+    p = PayrollDay
+    pay_saved = read_frame(
+        session,
+        select(
+            p.site_id,
+            year_of(p.day),
+            month_of(p.day),
+            p.job_code_id,
+            func.sum(p.hours),
+            func.sum(p.cost),
+            func.count(),
+        )
+        .where(p.site_id.in_(ids), p.kind == "forecast", p.day >= first, p.day <= last)
+        .group_by(p.site_id, year_of(p.day), month_of(p.day), p.job_code_id),
+        [*KEYS, "job_code_id", "hours_saved", "cost_saved", "saved_days"],
+    )
+    codes = payroll_budget(session, ids, months).merge(
+        keyed(pay_saved), on=[*KEYS, "job_code_id"], how="outer"
+    )
+    codes = to_float(
+        codes.merge(grid, on=KEYS, how="inner"),
+        ["hours_budget", "cost_budget", "hours_saved", "cost_saved", "saved_days"],
+    )
+    unsaved = codes["days"] - codes["saved_days"]
+    codes["hours"] = _spread(codes["hours_saved"], codes["hours_budget"], unsaved, codes["days"])
+    codes["cost"] = _spread(codes["cost_saved"], codes["cost_budget"], unsaved, codes["days"])
+    return _assemble(
+        session,
+        stats,
+        codes,
+        other_revenue(session, ids, months),
+        other_expense(session, ids, months),
+    )
+
+
+def statistics_budget(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Statistics budget months: site_id, year, month, ext_budget, rooms_budget."""
+    b = StatisticBudgetMonth
+    return keyed(
+        read_frame(
+            session,
+            select(b.site_id, b.year, b.month, b.external_revenue, b.occupied_rooms).where(
+                b.site_id.in_(ids), in_months(b.year, b.month, months)
+            ),
+            [*KEYS, "ext_budget", "rooms_budget"],
+        )
+    )
+
+
+def payroll_budget(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Payroll budget months per job code: site_id, year, month, job_code_id, hours_budget,
+    cost_budget."""
+    b = PayrollBudgetMonth
+    return keyed(
+        read_frame(
+            session,
+            select(b.site_id, b.year, b.month, b.job_code_id, b.hours, b.cost).where(
+                b.site_id.in_(ids), in_months(b.year, b.month, months)
+            ),
+            [*KEYS, "job_code_id", "hours_budget", "cost_budget"],
+        )
+    )
+
+
+def _assemble(
+    session: Session,
+    stats: pd.DataFrame,
+    codes: pd.DataFrame,
+    other_revenue: pd.DataFrame,
+    other_expense: pd.DataFrame,
+) -> Drivers:
+    """Month-level drivers from the statistics and the per-code payroll."""
+    code_ids = sorted({int(c) for c in codes["job_code_id"].dropna()})
+    salaried_codes = (
+        {
+            code_id
+            for code_id, salaried in session.execute(
+                select(JobCode.id, JobCode.is_salaried).where(JobCode.id.in_(code_ids))
+            )
+            if salaried
+        }
+        if code_ids
+        else set()
+    )
+    salaried = codes["job_code_id"].isin(salaried_codes).to_numpy()
+    codes = codes.assign(
+        hourly_payroll=np.where(salaried, 0.0, codes["cost"]),
+        salaried_payroll=np.where(salaried, codes["cost"], 0.0),
+    )
+    payroll = keyed(
+        codes.groupby(KEYS, as_index=False).agg(
+            payroll=("cost", "sum"),
+            hourly_payroll=("hourly_payroll", "sum"),
+            salaried_payroll=("salaried_payroll", "sum"),
+            labor_hours=("hours", "sum"),
+        )
+    )
+    months = keyed(stats[[*KEYS, "external_revenue", "occupied_rooms"]])
+    months = months.merge(payroll, on=KEYS, how="left").merge(other_revenue, on=KEYS, how="left")
+    months = to_float(months, MONTH_COLUMNS)
+    hours = keyed(codes[[*KEYS, "job_code_id", "hours"]]).astype({"job_code_id": int})
+    return Drivers(months[[*KEYS, *MONTH_COLUMNS]], hours, other_expense)
+
+
+def other_revenue(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Σ of the Other Revenue tab's signed columns: forecast row else budget row, and budget."""
+    o = OtherRevenueMonth
+    total = sum(getattr(o, f) for f in adj.OTHER_REVENUE_FIELDS)
+    rows = read_frame(
+        session,
+        select(o.site_id, o.year, o.month, o.kind, total).where(
+            o.site_id.in_(ids),
+            in_months(o.year, o.month, months),
+            o.kind.in_(("budget", "forecast")),
+        ),
+        [*KEYS, "kind", "amount"],
+    )
+    rows = to_float(keyed(rows), ["amount"])
+    budget = rows[rows["kind"] == "budget"].drop(columns="kind")
+    forecast = rows[rows["kind"] == "forecast"].drop(columns="kind")
+    both = budget.rename(columns={"amount": "other_revenue_budget"}).merge(
+        forecast.rename(columns={"amount": "forecast"}), on=KEYS, how="outer"
+    )
+    both["other_revenue"] = both["forecast"].where(
+        both["forecast"].notna(), both["other_revenue_budget"]
+    )
+    both = to_float(both, ["other_revenue", "other_revenue_budget"])
+    return keyed(both[[*KEYS, "other_revenue", "other_revenue_budget"]])
+
+
+def other_expense(
+    session: Session,
+    ids: list[int],
+    months: Sequence[tuple[int, int]],
+    kinds: tuple[str, ...] = ("budget", "forecast", "actual"),
+) -> pd.DataFrame:
+    """The Other Expenses tab's rows of ``kinds``: site_id, year, month, kind and one column
+    per category."""
+    o = OtherExpenseMonth
+    frame = read_frame(
+        session,
+        select(
+            o.site_id,
+            o.year,
+            o.month,
+            o.kind,
+            *[getattr(o, f) for f in adj.OTHER_EXPENSE_FIELDS],
+        ).where(o.site_id.in_(ids), in_months(o.year, o.month, months), o.kind.in_(kinds)),
+        [*KEYS, "kind", *adj.OTHER_EXPENSE_FIELDS],
+    )
+    return to_float(keyed(frame), adj.OTHER_EXPENSE_FIELDS)
+
+
+def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) -> Drivers:
+    """Drivers of today's month (§7.4): per site, actual daily external revenue and occupied
+    rooms through the last loaded statistics day and actual payroll (cost, hours per code)
+    through the last loaded payroll day, + the forecast of the remaining days (saved forecast
+    days, else the budget month's even daily share). "Loaded" = a day with an actual > 0
+    (``pnl.last_loaded_day``); a site with no day loaded is all forecast. Equivalent to
+    ``pnl.month_to_date_blend`` per site, aggregated in SQL."""
+    ids = sorted({int(s) for s in site_ids})
+    if not ids:
+        return _empty_drivers()
+    year, month = today.year, today.month
+    months = [(year, month)]
+    n = float(days_in_month(year, month))
+    first, last = date_span(months)
+    grid = month_grid(ids, months)
+
+    def remaining_days(through: pd.Series) -> pd.Series:
+        loaded = [d.day if isinstance(d, dt.date) else 0 for d in through]
+        return n - pd.Series(loaded, index=through.index, dtype=float)
+
+    # Statistics.
+    s = SiteStatisticDay
+    loaded_stats = (
+        select(s.site_id, func.max(s.day).label("through"))
+        .where(
+            s.site_id.in_(ids),
+            s.kind == "actual",
+            s.day >= first,
+            s.day <= last,
+            or_(s.external_revenue > 0, s.occupied_rooms > 0),
+        )
+        .group_by(s.site_id)
+        .subquery()
+    )
+    actual = read_frame(
+        session,
+        select(s.site_id, func.sum(s.external_revenue), func.sum(s.occupied_rooms))
+        .join(loaded_stats, loaded_stats.c.site_id == s.site_id)
+        .where(s.kind == "actual", s.day >= first, s.day <= loaded_stats.c.through)
+        .group_by(s.site_id),
+        ["site_id", "ext_actual", "rooms_actual"],
+    )
+    saved = read_frame(
+        session,
+        select(s.site_id, func.sum(s.external_revenue), func.sum(s.occupied_rooms), func.count())
+        .outerjoin(loaded_stats, loaded_stats.c.site_id == s.site_id)
+        .where(
+            s.site_id.in_(ids),
+            s.kind == "forecast",
+            s.day >= first,
+            s.day <= last,
+            or_(loaded_stats.c.through.is_(None), s.day > loaded_stats.c.through),
+        )
+        .group_by(s.site_id),
+        ["site_id", "ext_saved", "rooms_saved", "saved_days"],
+    )
+    through = read_frame(
+        session, select(loaded_stats.c.site_id, loaded_stats.c.through), ["site_id", "through"]
+    )
+    stats = grid.merge(statistics_budget(session, ids, months), on=KEYS, how="left")
+    for part in (actual, saved, through):
+        stats = stats.merge(part.astype({"site_id": int}), on="site_id", how="left")
+    stats = to_float(
+        stats,
+        [
+            "ext_actual",
+            "rooms_actual",
+            "ext_saved",
+            "rooms_saved",
+            "saved_days",
+            "ext_budget",
+            "rooms_budget",
+        ],
+    )
+    unsaved = remaining_days(stats["through"]) - stats["saved_days"]
+    stats["external_revenue"] = stats["ext_actual"] + _spread(
+        stats["ext_saved"], stats["ext_budget"], unsaved, n
+    )
+    stats["occupied_rooms"] = stats["rooms_actual"] + _spread(
+        stats["rooms_saved"], stats["rooms_budget"], unsaved, n
+    )
+
+    # Payroll per job code.
+    p = PayrollDay
+    loaded_days = (
+        select(p.site_id, p.day)
+        .where(p.site_id.in_(ids), p.kind == "actual", p.day >= first, p.day <= last)
+        .group_by(p.site_id, p.day)
+        .having(func.sum(p.cost) > 0)
+        .subquery()
+    )
+    loaded_pay = (
+        select(loaded_days.c.site_id, func.max(loaded_days.c.day).label("through"))
+        .group_by(loaded_days.c.site_id)
+        .subquery()
+    )
+    code_keys = ["site_id", "job_code_id"]
+    pay_actual = read_frame(
+        session,
+        select(p.site_id, p.job_code_id, func.sum(p.hours), func.sum(p.cost))
+        .join(loaded_pay, loaded_pay.c.site_id == p.site_id)
+        .where(p.kind == "actual", p.day >= first, p.day <= loaded_pay.c.through)
+        .group_by(p.site_id, p.job_code_id),
+        [*code_keys, "hours_actual", "cost_actual"],
+    )
+    pay_saved = read_frame(
+        session,
+        select(p.site_id, p.job_code_id, func.sum(p.hours), func.sum(p.cost), func.count())
+        .outerjoin(loaded_pay, loaded_pay.c.site_id == p.site_id)
+        .where(
+            p.site_id.in_(ids),
+            p.kind == "forecast",
+            p.day >= first,
+            p.day <= last,
+            or_(loaded_pay.c.through.is_(None), p.day > loaded_pay.c.through),
+        )
+        .group_by(p.site_id, p.job_code_id),
+        [*code_keys, "hours_saved", "cost_saved", "saved_days"],
+    )
+    pay_through = read_frame(
+        session, select(loaded_pay.c.site_id, loaded_pay.c.through), ["site_id", "through"]
+    )
+    codes = payroll_budget(session, ids, months).drop(columns=["year", "month"])
+    for part in (pay_actual, pay_saved):
+        codes = codes.merge(
+            part.astype({"site_id": int, "job_code_id": int}), on=code_keys, how="outer"
+        )
+    codes = codes.merge(pay_through.astype({"site_id": int}), on="site_id", how="left")
+    codes = to_float(
+        codes,
+        [
+            "hours_budget",
+            "cost_budget",
+            "hours_actual",
+            "cost_actual",
+            "hours_saved",
+            "cost_saved",
+            "saved_days",
+        ],
+    )
+    unsaved = remaining_days(codes["through"]) - codes["saved_days"]
+    codes["hours"] = codes["hours_actual"] + _spread(
+        codes["hours_saved"], codes["hours_budget"], unsaved, n
+    )
+    codes["cost"] = codes["cost_actual"] + _spread(
+        codes["cost_saved"], codes["cost_budget"], unsaved, n
+    )
+    codes["year"], codes["month"] = year, month
+    return _assemble(
+        session,
+        stats,
+        codes,
+        other_revenue(session, ids, months),
+        other_expense(session, ids, months),
+    )
+
+
+# --- Ledger and actual hours ---------------------------------------------------------------
+
+
+def pnl_rows(
+    session: Session, ids: list[int], years: list[int], kinds: tuple[str, ...]
+) -> dict[tuple[int, int, int, str], dict[str, float]]:
+    """``PnlMonth`` rows keyed by (site_id, year, month, kind)."""
+    if not ids:
+        return {}
+    fields = [*pnl.PNL_LINES, "vehicle_insurance", "occupied_rooms"]
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                PnlMonth.site_id,
+                PnlMonth.year,
+                PnlMonth.month,
+                PnlMonth.kind,
+                *[getattr(PnlMonth, f) for f in fields],
+            ).where(
+                PnlMonth.site_id.in_(ids),
+                PnlMonth.year.in_(years),
+                PnlMonth.kind.in_(kinds),
+            )
+        )
+        .fetchall()
+    )
+    out = {}
+    for r in rows:
+        out[(r[0], r[1], r[2], r[3])] = dict(zip(fields, (float(v or 0.0) for v in r[4:])))  # noqa: B905
+    return out
+
+
+def actual_hours(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Actual hours per job code and month (for the closed months of management agreements
+    billed per labor hour whose profit share accumulates: the profit basis needs them)."""
+    first, last = date_span(months)
+    p = PayrollDay
+    return read_frame(
+        session,
+        select(p.site_id, year_of(p.day), month_of(p.day), p.job_code_id, func.sum(p.hours))
+        .where(p.site_id.in_(ids), p.kind == "actual", p.day >= first, p.day <= last)
+        .group_by(p.site_id, year_of(p.day), month_of(p.day), p.job_code_id),
+        [*KEYS, "job_code_id", "hours"],
+    )
+
+
+def close_dates(session: Session, site_ids: Sequence[int]) -> dict[int, dt.date]:
+    """Closing date per site of ``site_ids`` that has one (sites still open are left out)."""
+    ids = sorted({int(s) for s in site_ids})
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Site.id, Site.close_date).where(Site.id.in_(ids), Site.close_date.is_not(None))
+        ).all()
+    )
