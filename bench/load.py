@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                     str(locust), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                     "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{args.seconds}s",
                     "--host", base, "--csv", str(prefix), "--only-summary",
+                    # at the end each person finishes the page open under way (a cut-off
+                    # request would count as a failure that no user saw)
+                    "--stop-timeout", "60",
                 ],
                 cwd=ROOT,
                 env={**env, "LOAD_RECORDED": str(recorded), "LOAD_ACCOUNTS": str(accounts)},

@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.data.frames import frame_of
 from dashboard.data.models import (
@@ -97,6 +97,80 @@ def read(
         )
     frame = frame_of(rows, wanted)
     for c in columns:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})
+
+
+def site_totals(
+    session: Session,
+    site_ids: Sequence[int],
+    series: str,
+    first: tuple[int, int],
+    last: tuple[int, int],
+    columns: Sequence[str],
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """Per site the sums (in SQL) of ``columns`` of ``series`` over the months
+    ``first``..``last`` — only the rows of month kind ``kind`` when given. Indexed by site_id;
+    a site with no row is absent, a sum over NULLs is NaN."""
+    f = SiteMonthFigure
+    selected = [f.site_id, *[func.sum(getattr(f, c)) for c in columns]]
+    where = [f.series == series, _months_clause(first, last)]
+    if kind is not None:
+        where.append(f.kind == kind)
+    rows: list = []
+    for chunk in _chunks(sorted({int(s) for s in site_ids})):
+        query = select(*selected).where(f.site_id.in_(chunk), *where).group_by(f.site_id)
+        rows += session.connection().execute(query).fetchall()
+    frame = frame_of(rows, ["site_id", *columns])
+    for c in columns:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    return frame.astype({"site_id": np.int64}).set_index("site_id")
+
+
+def paired(
+    session: Session,
+    site_ids: Sequence[int],
+    first: tuple[int, int],
+    last: tuple[int, int],
+    column: str = "flc",
+) -> pd.DataFrame:
+    """site_id, year, month, actual, forecast: per closed site-month of ``first``..``last``
+    the books (the forecast series' actual months, as the P&L shows them) beside the forecast
+    of record (the submitted series), where both exist — joined in SQL."""
+    books = aliased(SiteMonthFigure)
+    record = aliased(SiteMonthFigure)
+    query = (
+        select(
+            books.site_id,
+            books.year,
+            books.month,
+            getattr(books, column),
+            getattr(record, column),
+        )
+        .join(
+            record,
+            and_(
+                record.site_id == books.site_id,
+                record.series == "submitted",
+                record.year == books.year,
+                record.month == books.month,
+            ),
+        )
+        .where(
+            books.series == "forecast",
+            books.kind == "actual",
+            month_key(books.year, books.month) >= first[0] * 100 + first[1],
+            month_key(books.year, books.month) <= last[0] * 100 + last[1],
+            getattr(record, column).is_not(None),
+        )
+        .order_by(books.site_id, books.year, books.month)
+    )
+    rows: list = []
+    for chunk in _chunks(sorted({int(s) for s in site_ids})):
+        rows += session.connection().execute(query.where(books.site_id.in_(chunk))).fetchall()
+    frame = frame_of(rows, [*KEYS, "actual", "forecast"])
+    for c in ("actual", "forecast"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})
 

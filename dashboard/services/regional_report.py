@@ -28,7 +28,6 @@ from dashboard.domain import submission as sm
 from dashboard.domain.periods import add_months
 from dashboard.services import exports
 from dashboard.services import kpi as components_service
-from dashboard.services import pnl as pnl_service
 from dashboard.services.performance import _site_rows
 from dashboard.services.review import forecast_month
 from dashboard.services.scope import Principal, visible_site_ids
@@ -64,39 +63,31 @@ class Report:
     thresholds: sm.Thresholds
 
 
-def _year_frame(
-    session: Session, ids: list[int], year: int, today: dt.date
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per site the year's FLC figures, and the P&L lines they come from."""
-    lines = pnl_service.pnl_lines(session, ids, year, today)
-    budget = pnl_service.basis_lines(session, ids, year, pnl_service.BUDGET_BASIS)
-    prior = pnl_service.basis_lines(session, ids, year, pnl_service.PRIOR_YEAR_BASIS)
-    per_site = lines.groupby("site_id").agg(
-        forecast_flc=("flc", "sum"), forecast_ir=("internal_revenue", "sum")
-    )
-    actual = lines[lines["kind"] == "actual"].groupby("site_id")["flc"].sum()
-    per_site["actual_flc"] = actual.reindex(per_site.index).fillna(0.0)
-    per_site["budget_flc"] = budget.groupby("site_id")["flc"].sum().reindex(per_site.index)
-    per_site["prior_year_flc"] = prior.groupby("site_id")["flc"].sum().reindex(per_site.index)
-    return per_site.fillna(0.0), lines
+def _year_frame(session: Session, ids: list[int], year: int) -> pd.DataFrame:
+    """Per site the year's FLC figures, summed in SQL from the stored figures: forecast FLC
+    and internal revenue (actual to date + forecast, as the P&L's trend), actual FLC to date,
+    budget FLC, prior-year FLC (the books a year earlier, D7)."""
+    first, last = (year, 1), (year, 12)
+    totals = figures_repo.site_totals
+    forecast = totals(session, ids, "forecast", first, last, ("flc", "internal_revenue"))
+    per_site = pd.DataFrame(index=pd.Index(sorted(forecast.index), name="site_id"))
+    per_site["forecast_flc"] = forecast["flc"]
+    per_site["forecast_ir"] = forecast["internal_revenue"]
+    actual = totals(session, ids, "forecast", first, last, ("flc",), kind="actual")
+    per_site["actual_flc"] = actual["flc"].reindex(per_site.index)
+    budget = totals(session, ids, "budget", first, last, ("flc",))
+    per_site["budget_flc"] = budget["flc"].reindex(per_site.index)
+    prior = totals(session, ids, "actual", (year - 1, 1), (year - 1, 12), ("flc",))
+    per_site["prior_year_flc"] = prior["flc"].reindex(per_site.index)
+    return per_site.fillna(0.0)
 
 
-def _accuracy_pairs(session, ids, months, lines: pd.DataFrame) -> pd.DataFrame:
+def _accuracy_pairs(session, ids, months) -> pd.DataFrame:
     """site_id, year, month, actual (the books, as on the P&L), forecast (the submitted
-    snapshot's FLC: the stored ``submitted`` series) of the closed months that have a
-    submission."""
-    keys = ["site_id", "year", "month"]
-    columns = [*keys, "actual", "forecast"]
+    snapshot's FLC) of the closed months that have a submission."""
     if not months:
-        return pd.DataFrame(columns=columns)
-    submitted = figures_repo.read(
-        session, ids, ("submitted",), months[0], months[-1], columns=("flc",)
-    )
-    submitted = submitted[submitted["flc"].notna()].rename(columns={"flc": "forecast"})
-    if submitted.empty:
-        return pd.DataFrame(columns=columns)
-    actual = lines[lines["kind"] == "actual"][[*keys, "flc"]].rename(columns={"flc": "actual"})
-    return actual.merge(submitted[[*keys, "forecast"]], on=keys)[columns]
+        return pd.DataFrame(columns=["site_id", "year", "month", "actual", "forecast"])
+    return figures_repo.paired(session, ids, months[0], months[-1])
 
 
 def _recent_windows(session, ids, today) -> tuple[dict, dict]:
@@ -184,8 +175,8 @@ def regional_report(
         empty = pd.DataFrame(columns=["period", "mape", "bias", "count"])
         return Report(year, (fy, fm), closed, [], [], [], {}, [], [], [], empty, limits)
 
-    money, lines = _year_frame(session, ids, year, today)
-    pairs = _accuracy_pairs(session, ids, closed, lines)
+    money = _year_frame(session, ids, year)
+    pairs = _accuracy_pairs(session, ids, closed)
     recent, recent_before = _recent_windows(session, ids, today)
     statuses = _statuses(session, ids, fy, fm)
 

@@ -70,27 +70,27 @@ def cluster(private_portfolio, tmp_path):
         processes.append(process)
         return process, log
 
-    start(
-        [
-            sys.executable, "-m", "celery", "-A", "dashboard.worker:celery", "worker",
-            "--concurrency", "1", "--loglevel", "info", "-n", f"scale-{os.getpid()}@%h",
-        ],
-        "worker",
-    )  # fmt: skip
     bases = []
-    for name in ("a", "b"):
-        port = _free_port()
-        process, log = start(
-            [
-                sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                "--workers", "1", "--threads", "2", "dashboard.wsgi:server",
-            ],
-            name,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        _wait_healthy(base, process, log)
-        bases.append(base)
     try:
+        start(
+            [
+                sys.executable, "-m", "celery", "-A", "dashboard.worker:celery", "worker",
+                "--concurrency", "1", "--loglevel", "info", "-n", f"scale-{os.getpid()}@%h",
+            ],
+            "worker",
+        )  # fmt: skip
+        for name in ("a", "b"):
+            port = _free_port()
+            process, log = start(
+                [
+                    sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                    "--workers", "1", "--threads", "2", "dashboard.wsgi:server",
+                ],
+                name,
+            )  # fmt: skip
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base, process, log)
+            bases.append(base)
         yield db, built, bases
     finally:
         for process in processes:
