@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     web = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(args.workers), "--threads", "4", "dashboard.wsgi:server",
+            "--workers", str(args.workers), "--threads", "4", "--keep-alive", "10",
+            "dashboard.wsgi:server",
         ],
         cwd=ROOT, env=env, stdout=logs["web"], stderr=logs["web"],
     )  # fmt: skip

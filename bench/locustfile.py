@@ -56,7 +56,7 @@ class _Person(HttpUser):
                 catch_response=True,
             ) as answer:
                 if answer.status_code not in (200, 204):
-                    failed = f"{answer.status_code} on {name}"
+                    failed = f"{answer.status_code} on {name}: {answer.error!r}"[:300]
                     answer.failure(failed)
                 else:
                     answer.success()

@@ -99,6 +99,10 @@ def cmd_run(args, settings: Settings) -> int:
             str(args.workers),
             "--threads",
             "4",
+            # idle connections stay open longer than a person's pause between clicks, so a
+            # reused connection is not closed under a request (the Procfile's setting too)
+            "--keep-alive",
+            "10",
             "--access-logfile",
             "-",
             "dashboard.wsgi:server",

@@ -313,7 +313,10 @@ def register(app: Dash) -> None:
         dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
         return (
             rows,
-            grid.column_defs(payload["total_rooms"], room_input, daily, compare),
+            # A page flip keeps the columns: resending them makes the grid rebuild itself.
+            no_update
+            if set(ctx.triggered_prop_ids) == {"ws-page.data"}
+            else grid.column_defs(payload["total_rooms"], room_input, daily, compare),
             "Page 1 of 1" if single_page else f"Page {page + 1} of {len(months)}",
             showing,
             single_page or page == 0,
