@@ -1148,6 +1148,46 @@ def figures_recompute_portfolio(ctx: Context) -> Measurement:
     return result
 
 
+def _recompute_part(url: str, today: str, site_ids: list[int]) -> int:
+    from dashboard.services import figures
+
+    db = Database(url)
+    try:
+        return figures.recompute(db, dt.date.fromisoformat(today), site_ids).sites
+    finally:
+        db.dispose()
+
+
+@scenario("figures_recompute_portfolio_2_workers")
+def figures_recompute_two(ctx: Context) -> Measurement:
+    """The same full recompute split between two processes (as two Celery workers would
+    share two tasks of half the sites each)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dashboard.data.models import Site
+
+    with ctx.db.read() as session:
+        ids = list(session.scalars(select(Site.id).order_by(Site.id)))
+    halves = [ids[0::2], ids[1::2]]
+
+    def op() -> None:
+        with ProcessPoolExecutor(2) as pool:
+            done = sum(
+                pool.map(
+                    _recompute_part,
+                    [ctx.data.url] * 2,
+                    [ctx.today.isoformat()] * 2,
+                    halves,
+                )
+            )
+        if done != len(ids):
+            raise BenchError(f"{done} sites recomputed of {len(ids)}")
+
+    result = ctx.measure(op)
+    result.notes = f"{len(ids)} sites in 2 processes"
+    return result
+
+
 @scenario("review_region_overview")
 def review_region_overview(ctx: Context) -> Measurement:
     """The regional vice president's overview: per district of the region, sites by state,

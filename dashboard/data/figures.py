@@ -257,13 +257,16 @@ def bump_inputs(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
     return input_versions(session, ids)
 
 
-def input_versions(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
+def input_versions(session: Session, site_ids: Sequence[int], lock: bool = False) -> dict[int, int]:
+    """The inputs version of each site; ``lock``: hold the sites' state rows until the
+    transaction ends (FOR UPDATE; SQLite's write transaction holds the whole database)."""
     s = SiteFigureState
     out: dict[int, int] = {}
     for chunk in _chunks(sorted({int(x) for x in site_ids})):
-        out.update(
-            session.execute(select(s.site_id, s.inputs_version).where(s.site_id.in_(chunk))).all()
-        )
+        query = select(s.site_id, s.inputs_version).where(s.site_id.in_(chunk))
+        if lock:
+            query = query.order_by(s.site_id).with_for_update()
+        out.update(session.execute(query).all())
     return out
 
 

@@ -252,8 +252,10 @@ def recompute(
     progress: Callable[[int, int], None] | None = None,
 ) -> RecomputeResult:
     """Rebuild the stored figures of ``site_ids`` (None: every site) in batches. Each batch
-    is read, computed and written in one transaction; a site whose inputs changed while its
-    batch ran keeps the figures its save wrote."""
+    is computed in a read transaction (saves are not held up meanwhile), then written in one
+    short write transaction with the sites' state rows locked: a site whose inputs changed
+    since the batch read them is left out — its save wrote newer figures — and every other
+    site's figures are replaced whole."""
     import time
 
     started = time.perf_counter()
@@ -269,13 +271,21 @@ def recompute(
     done = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        with db.write() as session:
-            repo.ensure_states(session, chunk)
+        with db.read() as session:
+            known = repo.input_versions(session, chunk)
+        if len(known) < len(chunk):
+            with db.write() as session:
+                repo.ensure_states(session, chunk)
+        with db.read() as session:
             versions = repo.input_versions(session, chunk)
             frame = compute(session, chunk, today)
-            _write(session, chunk, today, FIGURE_SERIES, frame)
-            marked = repo.mark_computed(session, versions, today, _now())
-            result.rows += len(frame)
+        with db.write() as session:
+            now_versions = repo.input_versions(session, chunk, lock=True)
+            unchanged = [s for s in chunk if now_versions.get(s) == versions.get(s)]
+            kept = frame[frame["site_id"].isin(unchanged)]
+            _write(session, unchanged, today, FIGURE_SERIES, kept)
+            marked = repo.mark_computed(session, {s: versions[s] for s in unchanged}, today, _now())
+            result.rows += len(kept)
             result.skipped += len(chunk) - len(marked)
         done += len(chunk)
         result.sites = done

@@ -189,6 +189,44 @@ def test_a_recompute_keeps_what_a_save_wrote_meanwhile(private_portfolio):
         assert figures.pending(session, [site_id], TEST_TODAY).site_ids == (site_id,)
 
 
+def test_a_save_during_a_recompute_batch_keeps_its_figures(private_portfolio, monkeypatch):
+    """A save that commits while a recompute batch is computing: the batch leaves that site
+    out (its save wrote newer figures), writes the others, and the stored figures equal a
+    fresh computation afterwards."""
+    db, built = private_portfolio
+    with db.read() as session:
+        ids = list(session.scalars(select(Site.id).order_by(Site.id)))
+    site_id = ids[0]
+    person = _editor(db, built, site_id)
+    with db.write() as session:
+        figures.mark_stale(session, ids)
+    real_compute = figures.compute
+    day = dt.date(2027, 3, 9)
+
+    saves = []
+
+    def compute_while_someone_saves(session, site_ids, today, *args, **kwargs):
+        frame = real_compute(session, site_ids, today, *args, **kwargs)
+        if site_id in site_ids and not saves:
+            saves.append(day)  # once: the save's own refresh computes too
+            saved = workspace_save.save_forecast_inputs(
+                db, person, site_id, [stats.StatisticEdit(day, "valet_daily", 321, 0)], [], today
+            )
+            assert saved.ok, saved
+        return frame
+
+    monkeypatch.setattr(figures, "compute", compute_while_someone_saves)
+    result = figures.recompute(db, TEST_TODAY)
+    monkeypatch.undo()
+    assert result.skipped == 1
+    with db.read() as session:
+        assert figures.pending(session, ids, TEST_TODAY).count == 0
+        assert figures.check(session, None, TEST_TODAY) == []
+        stored = pnl.month_lines(session, [site_id], 2027, 3, TEST_TODAY).iloc[0]
+        fresh = pnl.computed_month_lines(session, [site_id], 2027, 3, TEST_TODAY).iloc[0]
+    assert stored["external_revenue"] == pytest.approx(fresh["external_revenue"])
+
+
 # --- Property: after any sequence of changes the stored figures equal a fresh computation ----
 
 FIELDS = ("valet_daily", "self_daily", "valet_monthly", "occupancy", "drive_in_ratio")
