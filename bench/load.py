@@ -106,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (Procfile: 2)")
     parser.add_argument("--keep", action="store_true", help="reuse the seeded database")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "load.json")
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=ROOT,
+        help="serve the app of another checkout (e.g. an earlier commit, to compare side by "
+        "side); it gets no worker when it has no dashboard.worker",
+    )
     args = parser.parse_args(argv)
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -132,16 +139,23 @@ def main(argv: list[str] | None = None) -> int:
             "--workers", str(args.workers), "--threads", "4", "--keep-alive", "10",
             "dashboard.wsgi:server",
         ],
-        cwd=ROOT, env=env, stdout=logs["web"], stderr=logs["web"],
+        cwd=args.app_dir, env=env, stdout=logs["web"], stderr=logs["web"],
     )  # fmt: skip
+    has_worker = (args.app_dir / "dashboard" / "worker.py").exists()
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "dashboard.worker:celery", "worker",
             "--concurrency", "2", "--loglevel", "warning", "-n", f"load-{os.getpid()}@%h",
-        ],
-        cwd=ROOT, env=env, stdout=logs["worker"], stderr=logs["worker"],
+        ]
+        if has_worker
+        else [sys.executable, "-c", "import time; time.sleep(10**6)"],
+        cwd=args.app_dir, env=env, stdout=logs["worker"], stderr=logs["worker"],
     )  # fmt: skip
-    report: dict = {"data": {"sites": data.sites, "backend": data.backend}, "runs": []}
+    report: dict = {
+        "data": {"sites": data.sites, "backend": data.backend},
+        "app_dir": str(args.app_dir),
+        "runs": [],
+    }
     try:
         _wait(base)
         recorded = OUT_DIR / "recorded.json"
