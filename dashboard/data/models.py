@@ -33,6 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from dashboard.domain.kpi import COMPONENTS as KPI_COMPONENTS
+from dashboard.domain.pnl import PNL_LINES
+
 # Surrogate keys of the large fact tables: BIGINT on PostgreSQL, the rowid alias on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Money = Numeric(14, 2, asdecimal=False)
@@ -633,26 +636,9 @@ class AuditLog(Base):
 # --- Derived figures (computed when inputs change, read by every view: decision D14) --------
 
 FIGURE_SERIES = ("forecast", "actual", "budget", "submitted")
-FIGURE_LINES = (
-    "external_revenue",
-    "internal_revenue",
-    "payroll",
-    "claims",
-    "parking_rents",
-    "other_expense",
-    "pteb",
-    "insurance",
-    "flc",
-)
-FIGURE_COMPONENTS = (
-    "available_rooms",
-    "occupied_rooms",
-    "overnight_vehicles",
-    "valet_overnight",
-    "vehicles",
-    "labor_hours",
-    "overtime_hours",
-)
+# The P&L lines of DOMAIN §7.1 and FLC; then the KPI components that are not P&L lines.
+FIGURE_LINES = (*PNL_LINES, "flc")
+FIGURE_COMPONENTS = tuple(c for c in KPI_COMPONENTS if c not in FIGURE_LINES)
 
 
 class SiteMonthFigure(Base):
