@@ -210,6 +210,8 @@ def cmd_recompute(args, settings: Settings) -> int:
             print(f"\r  {done}/{total} sites", end="", flush=True)
 
         result = figures.recompute(db, today, ids, only_stale=args.stale, progress=progress)
+        if ids is None and not args.stale:
+            db.analyze()  # a whole rebuild: the planner's statistics of the figures
         print()
         print(
             f"Recomputed {result.sites} site(s), {result.rows:,} figure rows in "

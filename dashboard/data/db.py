@@ -98,5 +98,12 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics (after a bulk load or a full recompute:
+        without them PostgreSQL plans the portfolio joins blind)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
     def dispose(self) -> None:
         self.engine.dispose()

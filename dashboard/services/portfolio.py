@@ -59,7 +59,9 @@ def seed_demo(
     t2 = time.perf_counter()
     with db.write() as session:
         session.merge(AppSetting(key=DEMO_ACCOUNTS_KEY, value=json.dumps(portfolio.demo_accounts)))
+    db.analyze()  # the planner's statistics of the loaded tables
     figures.recompute(db, today, progress=progress)
+    db.analyze()
     t3 = time.perf_counter()
     return SeedReport(
         n_sites, sum(rows.values()), t1 - t0, t2 - t1, portfolio.demo_accounts, t3 - t2
