@@ -26,7 +26,7 @@ from dashboard.context import current_principal, get_db, today
 from dashboard.domain import statistics as st
 from dashboard.services import adjustments, home, payroll, statistics, workspace_save
 from dashboard.services import rates as rates_service
-from dashboard.services.scope import ScopeError
+from dashboard.services.scope import ScopeError, can_view_site
 
 EDITING_ROLES = ("account_manager", "district_manager", "regional_vp")
 HISTORY_LIMIT = 50
@@ -77,6 +77,11 @@ def _window(handle) -> dict | None:
     token = handle.get("token")
     payload = _cache().get(_window_key(principal, token)) if isinstance(token, str) else None
     if payload is not None and payload.get("site_id") == handle.get("site_id"):
+        # Scope is checked on every read, not only when the window was loaded: an
+        # assignment can end while the window sits in the cache.
+        with get_db().read() as session:
+            if not can_view_site(session, principal, int(payload["site_id"]), today()):
+                return None
         return payload
     try:
         payload = _site_payload(int(handle["site_id"]), str(handle["start"]))

@@ -209,3 +209,87 @@ def test_live_impact_of_another_district_site_shows_nothing(auth, portfolio):
 def test_live_impact_without_a_session_is_refused(client):
     response = _post_impact(client, 1)
     assert response.status_code == 401
+
+
+def _post_by_inputs(client, output, inputs, state=()):
+    """Post the callback that writes ``output`` and whose inputs are exactly ``inputs``
+    ((id, property, value) each)."""
+    wanted = [f"{i}.{p}" for i, p, _ in inputs]
+    dep = next(
+        d
+        for d in client.get("/_dash-dependencies").get_json()
+        if [f"{i['id']}.{i['property']}" for i in d["inputs"]] == wanted and output in d["output"]
+    )
+    parts = dep["output"].strip(".").split("...")
+    outputs = [{"id": x.split(".")[0], "property": x.split(".")[1].split("@")[0]} for x in parts]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": [wanted[0]],
+    }
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return answer.get_json()["response"]
+
+
+def test_a_kept_window_is_not_shown_once_the_site_leaves_the_persons_scope(auth, portfolio, db):
+    """The statistics window stays on the server behind a handle; every read of it checks
+    scope again, so an assignment that ends hides the cached rows."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from dashboard.data.models import ScopeAssignment
+
+    email = portfolio.demo_accounts["account_manager"]
+    site_id = min(sites_of(portfolio, email))
+    auth.login(email)
+    loaded = _post_by_inputs(
+        auth.client,
+        "ws-window.data",
+        [("ws-selection", "data", {"site": str(site_id), "start": "2026-12"})],
+        [("ws-window", "data", None)],
+    )
+    handle = loaded["ws-window"]["data"]
+    assert handle["site_id"] == site_id and "token" in handle
+    assert len(json.dumps(handle)) < 10_000  # the rows stay on the server
+
+    def rows():
+        response = _post_by_inputs(
+            auth.client,
+            "stats-grid.rowData",
+            [
+                ("ws-window", "data", handle),
+                ("ws-edits", "data", {}),
+                ("ws-page", "data", 0),
+                ("ws-view", "value", "daily"),
+                ("ws-room-input", "value", "occupancy"),
+                ("ws-compare", "value", "forecast"),
+                ("ws-rate-edits", "data", {}),
+            ],
+        )
+        return response["stats-grid"]["rowData"]
+
+    assert len(rows()) == 31
+    with db.read() as session:
+        user_id = session.scalar(select(User.id).where(User.email == email))
+    grant = (ScopeAssignment.user_id == user_id, ScopeAssignment.site_id == site_id)
+    with db.write() as session:
+        ended = session.execute(
+            select(ScopeAssignment.id, ScopeAssignment.valid_to).where(*grant)
+        ).all()
+        session.execute(
+            update(ScopeAssignment).where(*grant).values(valid_to=TEST_TODAY - dt.timedelta(days=1))
+        )
+    try:
+        assert rows() == []
+    finally:
+        with db.write() as session:
+            for grant_id, valid_to in ended:
+                session.execute(
+                    update(ScopeAssignment)
+                    .where(ScopeAssignment.id == grant_id)
+                    .values(valid_to=valid_to)
+                )
