@@ -17,6 +17,7 @@ from dashboard.components.grid import column
 from dashboard.components.shell import FIGURES_REFRESHED
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import regional_report as rr
+from dashboard.services.scope import visible_site_ids
 
 
 def _year(value) -> int:
@@ -154,6 +155,13 @@ def _kept(handle) -> dict | None:
     token = handle.get("token")
     cache = current_app.extensions["dashboard.cache"]
     data = cache.get(_rollup_key(principal, token)) if isinstance(token, str) else None
+    if data is not None:
+        # Scope is checked on every read: a roll-up kept from before an assignment changed
+        # is computed again for the sites the person may see now.
+        with get_db().read() as session:
+            visible = visible_site_ids(session, principal, today())
+        if {r["site_id"] for r in data["sites"]} != visible:
+            data = None
     if data is None:
         try:
             with get_db().read() as session:

@@ -886,3 +886,51 @@ def test_the_report_roll_up_stays_on_the_server_and_a_forged_handle_gets_nothing
     assert sorted(r["name"] for r in regions) == sorted(portfolio["region"]["name"])
     forged = show({"token": "not-a-token", "year": 1999})
     assert forged.status_code == 204  # nothing to show, no error
+
+
+def test_a_kept_report_roll_up_follows_the_persons_scope(app, auth, portfolio, db):
+    """A roll-up kept on the server is read again only for the sites the person may see now:
+    once a district manager's assignment ends, the drill shows none of its rows."""
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from dashboard.data.models import ScopeAssignment, User
+
+    email = portfolio.demo_accounts["district_manager"]
+    auth.login(email)
+    handle = _report_post(app, auth.client).get_json()["response"]["report-data"]["data"]
+
+    def regions():
+        answer = _post(
+            auth.client,
+            _callback_key(app, "report-grid.rowData"),
+            [("report-data", "data", handle), ("report-drill", "data", {})],
+            [],
+            "report-data.data",
+        )
+        if answer.status_code == 204:
+            return []
+        return answer.get_json()["response"]["report-grid"]["rowData"]
+
+    assert regions()
+    with db.read() as session:
+        user_id = session.scalar(select(User.id).where(User.email == email))
+    mine = ScopeAssignment.user_id == user_id
+    with db.write() as session:
+        before = session.execute(
+            select(ScopeAssignment.id, ScopeAssignment.valid_to).where(mine)
+        ).all()
+        session.execute(
+            update(ScopeAssignment).where(mine).values(valid_to=TEST_TODAY - dt.timedelta(days=1))
+        )
+    try:
+        assert regions() == []
+    finally:
+        with db.write() as session:
+            for grant_id, valid_to in before:
+                session.execute(
+                    update(ScopeAssignment)
+                    .where(ScopeAssignment.id == grant_id)
+                    .values(valid_to=valid_to)
+                )
