@@ -1,6 +1,13 @@
 """Other revenue and Other expenses tabs as an account manager uses them, in real Chromium."""
 
+import time
+
 from dash.testing.wait import until
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.keys import Keys
 
 from tests.conftest import sites_of
@@ -15,7 +22,21 @@ def _cell(duo, grid, row_id, column):
 
 
 def _type(duo, grid, row_id, column, text):
-    _cell(duo, grid, row_id, column).click()
+    # The grid sizes its columns once rendered (the first page of a session renders slowest):
+    # a click landing mid-resize is refused or hits a neighbour, so click again once it stands.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            _cell(duo, grid, row_id, column).click()
+            break
+        except (
+            ElementClickInterceptedException,
+            ElementNotInteractableException,
+            StaleElementReferenceException,
+        ):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     duo.driver.switch_to.active_element.send_keys(text)
     duo.driver.switch_to.active_element.send_keys(Keys.ENTER)
 
