@@ -994,7 +994,7 @@ def pnl_portfolio_executive(ctx: Context) -> Measurement:
     def op() -> int:
         with ctx.db.read() as session:
             result = pnl_portfolio.portfolio_pnl(
-                session, person, ctx.today.year, ctx.today, None, "budget", include_sites=False
+                session, person, ctx.today.year, ctx.today, None, "budget"
             )
         if result["site_count"] < 1:
             raise BenchError("no sites in the P&L")

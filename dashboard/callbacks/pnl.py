@@ -79,7 +79,6 @@ def register(app: Dash) -> None:
                 today(),
                 _filters(filter_values),
                 basis if basis in pnl.BASES else pnl.BUDGET_BASIS,
-                include_sites=False,
             )
         if not result["site_count"]:
             return result, dmc.Alert(
@@ -155,20 +154,15 @@ def register(app: Dash) -> None:
         if line not in pnl.LINE_LABELS or column_id in (None, "label", "pct_of_ir"):
             raise PreventUpdate
         month = None if column_id == "total" else int(column_id[1:])
+        basis = basis if basis in pnl.BASES else pnl.BUDGET_BASIS
         with get_db().read() as session:
-            result = pnl_portfolio.portfolio_pnl(
-                session,
-                principal,
-                int(year),
-                today(),
-                _filters(filter_values),
-                basis if basis in pnl.BASES else pnl.BUDGET_BASIS,
-                include_sites=True,
+            sites = pnl_portfolio.portfolio_sites(
+                session, principal, int(year), today(), line, _filters(filter_values), basis
             )
-        sites = result["by_site"].get(line, [])
+        basis_label = pnl_portfolio.BASIS_LABELS[basis]
         when = "the year" if month is None else calendar.month_name[month]
         heading = dmc.Text(
-            f"{pnl.LINE_LABELS[line]} · {when} · {len(sites)} site(s) vs {result['basis_label']}",
+            f"{pnl.LINE_LABELS[line]} · {when} · {len(sites)} site(s) vs {basis_label}",
             fw=700,
             id="pnl-drill-title",
         )
@@ -177,7 +171,7 @@ def register(app: Dash) -> None:
             [
                 column("site", "Site"),
                 column("value", "Figure", "money"),
-                column("basis", result["basis_label"], "money"),
+                column("basis", basis_label, "money"),
                 column("variance", "Variance $", "money"),
                 column("variance_pct", "Variance %", "percent"),
             ],

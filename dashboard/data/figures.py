@@ -27,6 +27,7 @@ from dashboard.data.frames import frame_of
 from dashboard.data.models import (
     FIGURE_COMPONENTS,
     FIGURE_LINES,
+    FORECAST,
     Site,
     SiteFigureState,
     SiteMonthFigure,
@@ -59,6 +60,14 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def _site_clauses(column, site_ids: Sequence[int] | Select) -> list:
+    """``column IN (...)`` for the sites: one clause with a scope's query of site ids (no long
+    IN-list to compile), else one per chunk of the ids."""
+    if isinstance(site_ids, Select):
+        return [column.in_(site_ids)]
+    return [column.in_(chunk) for chunk in _chunks(sorted({int(s) for s in site_ids}))]
+
+
 def month_key(year_column, month_column):
     """``year × 100 + month`` in SQL, as INTEGER (year × 100 overflows a SMALLINT)."""
     return cast(year_column, Integer) * 100 + cast(month_column, Integer)
@@ -72,7 +81,7 @@ def _months_clause(first: tuple[int, int], last: tuple[int, int]):
 
 def read(
     session: Session,
-    site_ids: Sequence[int],
+    site_ids: Sequence[int] | Select,
     series: Sequence[str],
     first: tuple[int, int],
     last: tuple[int, int],
@@ -85,12 +94,12 @@ def read(
     wanted = [*KEYS, "series", "kind", *columns, "ir_fallback"]
     selected = [getattr(f, c) for c in wanted]
     rows: list = []
-    for chunk in _chunks(sorted({int(s) for s in site_ids})):
+    for sites in _site_clauses(f.site_id, site_ids):
         rows += (
             session.connection()
             .execute(
                 select(*selected).where(
-                    f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last)
+                    sites, f.series.in_(list(series)), _months_clause(first, last)
                 )
             )
             .fetchall()
@@ -103,7 +112,7 @@ def read(
 
 def site_totals(
     session: Session,
-    site_ids: Sequence[int],
+    site_ids: Sequence[int] | Select,
     series: str,
     first: tuple[int, int],
     last: tuple[int, int],
@@ -119,8 +128,8 @@ def site_totals(
     if kind is not None:
         where.append(f.kind == kind)
     rows: list = []
-    for chunk in _chunks(sorted({int(s) for s in site_ids})):
-        query = select(*selected).where(f.site_id.in_(chunk), *where).group_by(f.site_id)
+    for sites in _site_clauses(f.site_id, site_ids):
+        query = select(*selected).where(sites, *where).group_by(f.site_id)
         rows += session.connection().execute(query).fetchall()
     frame = frame_of(rows, ["site_id", *columns])
     for c in columns:
@@ -128,9 +137,90 @@ def site_totals(
     return frame.astype({"site_id": np.int64}).set_index("site_id")
 
 
+def period_totals(
+    session: Session,
+    site_ids: Sequence[int] | Select,
+    series: Sequence[str],
+    first: tuple[int, int],
+    last: tuple[int, int],
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """Per series × month of ``first``..``last`` the sums in SQL of ``columns`` over the sites
+    (NaN where every row is NULL) and ``rows``, the number of site rows summed."""
+    f = SiteMonthFigure
+    selected = [
+        f.series,
+        f.year,
+        f.month,
+        *[func.sum(getattr(f, c)) for c in columns],
+        func.count(),
+    ]
+    rows: list = []
+    for sites in _site_clauses(f.site_id, site_ids):
+        query = (
+            select(*selected)
+            .where(sites, f.series.in_(list(series)), _months_clause(first, last))
+            .group_by(f.series, f.year, f.month)
+        )
+        rows += session.connection().execute(query).fetchall()
+    names = ["series", "year", "month", *columns, "rows"]
+    frame = frame_of(rows, names)
+    for c in columns:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    frame = frame.astype({"year": np.int64, "month": np.int64, "rows": np.int64})
+    # Chunks of a long id list each give their own sums.
+    grouped = frame.groupby(["series", "year", "month"], sort=True)
+    summed = grouped[list(columns)].sum(min_count=1)
+    summed["rows"] = grouped["rows"].sum()
+    return summed.reset_index()
+
+
+def month_sums(
+    session: Session,
+    site_ids: Sequence[int] | Select,
+    series: str,
+    year: int,
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """Per month of ``year`` (index 1..12, every month present) the sums in SQL of
+    ``columns`` of ``series`` over the sites; a month with no row sums to 0."""
+    f = SiteMonthFigure
+    selected = [f.month, *[func.sum(getattr(f, c)) for c in columns]]
+    rows: list = []
+    for sites in _site_clauses(f.site_id, site_ids):
+        query = select(*selected).where(sites, f.series == series, f.year == year).group_by(f.month)
+        rows += session.connection().execute(query).fetchall()
+    return _monthly_frame(rows, columns)
+
+
+def _monthly_frame(rows, columns: Sequence[str]) -> pd.DataFrame:
+    frame = frame_of(rows, ["month", *columns])
+    for c in columns:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+    frame["month"] = frame["month"].astype(int)
+    summed = frame.groupby("month")[list(columns)].sum()
+    return summed.reindex(range(1, 13), fill_value=0.0).fillna(0.0)
+
+
+def fallbacks(
+    session: Session, site_ids: Sequence[int] | Select, year: int
+) -> list[tuple[int, int, str]]:
+    """(site_id, month, reason) of the stored forecast months of ``year`` whose internal
+    revenue is the budget's, in site and month order."""
+    f = SiteMonthFigure
+    rows: list = []
+    for sites in _site_clauses(f.site_id, site_ids):
+        rows += session.execute(
+            select(f.site_id, f.month, f.ir_fallback).where(
+                sites, f.series == FORECAST, f.year == year, f.ir_fallback.is_not(None)
+            )
+        ).all()
+    return sorted((int(s), int(m), str(r)) for s, m, r in rows)
+
+
 def paired(
     session: Session,
-    site_ids: Sequence[int],
+    site_ids: Sequence[int] | Select,
     first: tuple[int, int],
     last: tuple[int, int],
     column: str = "flc",
@@ -167,8 +257,8 @@ def paired(
         .order_by(books.site_id, books.year, books.month)
     )
     rows: list = []
-    for chunk in _chunks(sorted({int(s) for s in site_ids})):
-        rows += session.connection().execute(query.where(books.site_id.in_(chunk))).fetchall()
+    for sites in _site_clauses(books.site_id, site_ids):
+        rows += session.connection().execute(query.where(sites)).fetchall()
     frame = frame_of(rows, [*KEYS, "actual", "forecast"])
     for c in ("actual", "forecast"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)

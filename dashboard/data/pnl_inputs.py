@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, and_, cast, extract, func, or_, select
+from sqlalchemy import Integer, Select, and_, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.data.frames import read_frame
@@ -535,6 +535,24 @@ def pnl_rows(
     out = {}
     for r in rows:
         out[(r[0], r[1], r[2], r[3])] = dict(zip(fields, (float(v or 0.0) for v in r[4:])))  # noqa: B905
+    return out
+
+
+def ledger_month_sums(
+    session: Session, sites: Select, year: int, kind: str
+) -> dict[str, np.ndarray]:
+    """Per P&L line the 12 monthly sums (in SQL) of the ``PnlMonth`` rows of ``kind`` and
+    ``year`` over the sites of ``sites`` (a query of site ids); no row sums to 0."""
+    p = PnlMonth
+    rows = session.execute(
+        select(p.month, *[func.sum(getattr(p, line)) for line in pnl.PNL_LINES])
+        .where(p.site_id.in_(sites), p.year == year, p.kind == kind)
+        .group_by(p.month)
+    ).all()
+    out = {line: np.zeros(12) for line in pnl.PNL_LINES}
+    for month, *sums in rows:
+        for line, value in zip(pnl.PNL_LINES, sums, strict=True):
+            out[line][int(month) - 1] = float(value or 0.0)
     return out
 
 

@@ -25,10 +25,24 @@ def site(session: Session, site_id: int) -> Site | None:
     return session.get(Site, site_id)
 
 
+_DAY_COLUMNS = ["id", "day", "version", "updated_by", *STAT_COLUMNS]
+
+
 def statistic_days(
     session: Session, site_id: int, kind: str, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
     """Rows of one kind for ``first``..``last`` (inclusive), with version and editor name."""
+    return pd.DataFrame(_day_rows(session, site_id, kind, first, last), columns=_DAY_COLUMNS)
+
+
+def statistic_days_by_day(
+    session: Session, site_id: int, kind: str, first: dt.date, last: dt.date
+) -> dict[dt.date, dict]:
+    """``statistic_days`` as plain dicts keyed by day (id, version, updated_by, the fields)."""
+    return {row["day"]: dict(row) for row in _day_rows(session, site_id, kind, first, last)}
+
+
+def _day_rows(session: Session, site_id: int, kind: str, first: dt.date, last: dt.date):
     query = (
         select(
             SiteStatisticDay.id,
@@ -46,10 +60,7 @@ def statistic_days(
         )
         .order_by(SiteStatisticDay.day)
     )
-    return pd.DataFrame(
-        session.execute(query).mappings().all(),
-        columns=["id", "day", "version", "updated_by", *STAT_COLUMNS],
-    )
+    return session.execute(query).mappings().all()
 
 
 def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]) -> dict:
@@ -105,9 +116,21 @@ def rates(session: Session, site_id: int, years: list[int], kinds: tuple[str, ..
 
 def month_rates(frame: pd.DataFrame, year: int, month: int) -> dict[str, float]:
     """The month's forecast rates per category: saved forecast, else budget, else 0."""
-    result = dict.fromkeys(RATE_CATEGORIES, 0.0)
-    chosen = frame[(frame["year"] == year) & (frame["month"] == month)]
+    return rates_by_month(frame, [(year, month)])[(year, month)]
+
+
+def rates_by_month(
+    frame: pd.DataFrame, months: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, float]]:
+    """``month_rates`` of each of ``months``, in one pass over the frame."""
+    result = {ym: dict.fromkeys(RATE_CATEGORIES, 0.0) for ym in months}
+    rows = zip(frame["kind"], frame["year"], frame["month"], frame["category"], frame["rate"])  # noqa: B905
+    saved = {}
+    for kind, year, month, category, rate in rows:
+        if kind in ("budget", "forecast") and (int(year), int(month)) in result:
+            saved[(kind, int(year), int(month), category)] = float(rate)
     for kind in ("budget", "forecast"):  # forecast overrides budget
-        for row in chosen[chosen["kind"] == kind].itertuples():
-            result[row.category] = float(row.rate)
+        for (k, year, month, category), rate in saved.items():
+            if k == kind:
+                result[(year, month)][category] = rate
     return result

@@ -313,6 +313,10 @@ class Accuracy:
     excluded: int
 
 
+def _within(errors: np.ndarray, tolerance: float) -> np.ndarray:
+    return np.abs(errors) <= tolerance + _TOLERANCE_EPSILON
+
+
 def forecast_accuracy(
     actual: Iterable[float], forecast: Iterable[float], tolerance: float = ACCURACY_TOLERANCE
 ) -> Accuracy:
@@ -329,9 +333,25 @@ def forecast_accuracy(
     return Accuracy(
         mape=float(absolute.mean()),
         bias=float(usable.mean()),
-        within=float(np.mean(absolute <= tolerance + _TOLERANCE_EPSILON)),
+        within=float(np.mean(_within(usable, tolerance))),
         count=int(usable.size),
         excluded=excluded,
+    )
+
+
+def accuracy_by(keys: Iterable, actual: Iterable[float], forecast: Iterable[float]) -> pd.DataFrame:
+    """``forecast_accuracy``'s mape, bias and count per key of the pairs (one pass for many
+    sites): indexed by key, only keys with a usable pair."""
+    errors = forecast_errors(actual, forecast)
+    frame = pd.DataFrame({"key": list(keys), "error": errors}).dropna(subset=["error"])
+    frame["absolute"] = frame["error"].abs()
+    grouped = frame.groupby("key")
+    return pd.DataFrame(
+        {
+            "mape": grouped["absolute"].mean(),
+            "bias": grouped["error"].mean(),
+            "count": grouped["error"].size(),
+        }
     )
 
 
@@ -524,5 +544,15 @@ def within_tolerance(
 ) -> bool | None:
     """Whether a site's forecast was within ``tolerance`` over a period: |ΣA − ΣF| ≤ tolerance
     × |ΣF| (the §7.5 error on the period's totals); None when the forecast total is 0."""
-    error = forecast_errors([actual_total], [forecast_total])[0]
-    return None if np.isnan(error) else bool(abs(error) <= tolerance + _TOLERANCE_EPSILON)
+    return within_tolerances([actual_total], [forecast_total], tolerance)[0]
+
+
+def within_tolerances(
+    actual_totals: Iterable[float],
+    forecast_totals: Iterable[float],
+    tolerance: float = ACCURACY_TOLERANCE,
+) -> list[bool | None]:
+    """``within_tolerance`` of many (ΣA, ΣF) pairs at once."""
+    errors = forecast_errors(actual_totals, forecast_totals)
+    within = _within(errors, tolerance)
+    return [None if np.isnan(e) else bool(w) for e, w in zip(errors, within, strict=True)]

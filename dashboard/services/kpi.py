@@ -407,7 +407,6 @@ def components(
     prior_first = add_months(*first, -12)
     if prior_first < span_first or last > span_last:
         return computed_components(session, ids, first, last, today, series)
-    closed_through = add_months(today.year, today.month, -1)
     stored = figures_repo.read(
         session,
         ids,
@@ -416,6 +415,67 @@ def components(
         last,
         columns=kpi.COMPONENTS,
     )
+    parts = _chosen(stored, first, last, today, series, COLUMNS)
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.sort_values(["series", "site_id", "year", "month"], kind="stable")
+    return frame.astype({"site_id": int, "year": int, "month": int}).reset_index(drop=True)
+
+
+def component_sums(
+    session: Session,
+    site_ids: Sequence[int],
+    first: Month,
+    last: Month,
+    today: dt.date,
+    series: Sequence[str] = SERIES,
+) -> pd.DataFrame:
+    """``components`` summed over the sites per year × month × series (in SQL from the
+    stored figures), with ``rows``: the site-months summed (for the forecast of closed
+    months: the submitted ones)."""
+    ids = sorted({int(s) for s in site_ids})
+    months = months_between(first, last)
+    keys = ["year", "month", "series"]
+    if not ids or not months:
+        return pd.DataFrame(columns=[*keys, *kpi.COMPONENTS, "rows"])
+    span_first, span_last = figures_repo.history_span(today)
+    prior_first = add_months(*first, -12)
+    if prior_first < span_first or last > span_last:
+        parts = computed_components(session, ids, first, last, today, series)
+        if parts.empty:
+            return pd.DataFrame(columns=[*keys, *kpi.COMPONENTS, "rows"])
+        grouped = parts.groupby(keys, sort=True)
+        summed = grouped[list(kpi.COMPONENTS)].sum(min_count=1)
+        summed["rows"] = grouped.size()
+        return summed.reset_index()
+    stored = figures_repo.period_totals(
+        session,
+        ids,
+        ("actual", "budget", "submitted", "forecast"),
+        prior_first,
+        last,
+        kpi.COMPONENTS,
+    )
+    parts = _chosen(stored, first, last, today, series, [*keys, *kpi.COMPONENTS, "rows"])
+    if not parts:
+        return pd.DataFrame(columns=[*keys, *kpi.COMPONENTS, "rows"])
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _chosen(
+    stored: pd.DataFrame,
+    first: Month,
+    last: Month,
+    today: dt.date,
+    series: Sequence[str],
+    columns: list[str],
+) -> list[pd.DataFrame]:
+    """The rows of each shown series out of the stored ones: actual and prior year from the
+    books of closed months, budget, and the forecast — the submitted snapshot for closed
+    months, the live forecast for the rest."""
+    closed_through = add_months(today.year, today.month, -1)
     key = stored["year"] * 100 + stored["month"]
     inside = (key >= first[0] * 100 + first[1]) & (key <= last[0] * 100 + last[1])
     closed = key <= closed_through[0] * 100 + closed_through[1]
@@ -437,15 +497,10 @@ def components(
         prior = stored[(stored["series"] == "actual") & wanted & closed].copy()
         prior["year"] = prior["year"] + 1
         parts.append(_as_series(prior, PRIOR_YEAR))
-    parts = [p for p in parts if not p.empty]
-    if not parts:
-        return pd.DataFrame(columns=COLUMNS)
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame.sort_values(["series", "site_id", "year", "month"], kind="stable")
-    return frame.astype({"site_id": int, "year": int, "month": int}).reset_index(drop=True)
+    return [p[columns] for p in parts if not p.empty]
 
 
 def _as_series(rows: pd.DataFrame, series: str) -> pd.DataFrame:
     out = rows.copy()
     out["series"] = series
-    return out[COLUMNS]
+    return out

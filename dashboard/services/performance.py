@@ -174,24 +174,22 @@ def kpi_trends(
 ) -> Trends:
     check_range(first, last, today)
     ids, label = sites_for(session, principal, today, level, target)
-    parts = components_service.components(session, ids, first, last, today)
-    frame = kpi.aggregate(parts, ["year", "month", "series"]) if not parts.empty else parts
+    sums = components_service.component_sums(session, ids, first, last, today)
+    keys = ["year", "month", "series"]
+    frame = kpi.aggregate(sums, keys) if not sums.empty else sums.drop(columns="rows")
     if not frame.empty:
         frame["period"] = [f"{y:04d}-{m:02d}" for y, m in zip(frame.year, frame.month, strict=True)]
         frame["series"] = frame["series"].map(SERIES_LABELS)
         frame = frame.sort_values(["period", "series"]).reset_index(drop=True)
     closed_through = add_months(today.year, today.month, -1)
     closed = [ym for ym in components_service.months_between(first, last) if ym <= closed_through]
-    submitted = parts[(parts["series"] == FORECAST)] if not parts.empty else parts
-    submitted = (
-        submitted[
-            [(y, m) in set(closed) for y, m in zip(submitted.year, submitted.month, strict=True)]
-        ]
-        if not submitted.empty
-        else submitted
-    )
+    key = sums["year"].astype(int) * 100 + sums["month"].astype(int)
+    submitted_rows = sums.loc[
+        (sums["series"] == FORECAST) & (key <= closed_through[0] * 100 + closed_through[1]),
+        "rows",
+    ]
     coverage = (
-        f"Forecast in closed months = the submitted forecast: {len(submitted)} of "
+        f"Forecast in closed months = the submitted forecast: {int(submitted_rows.sum())} of "
         f"{len(closed) * len(ids)} site-months submitted."
         if closed
         else "Forecast = the live forecast (as on the P&L)."

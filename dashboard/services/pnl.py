@@ -34,8 +34,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import contract_terms, pnl_inputs
@@ -323,12 +324,52 @@ def computed_month_lines(
     return _lines_frame([r for r in rows if (r["year"], r["month"]) == (year, month)])
 
 
+def month_sums(
+    session: Session, sites: Select, year: int, today: dt.date
+) -> tuple[dict[str, np.ndarray], list[tuple[int, int, str]]]:
+    """The P&L of the sites of ``sites`` (a query of site ids) summed per month: per shown
+    line (FLC included) 12 sums, and the (site_id, month, reason) of the months whose
+    internal revenue is the budget's. Stored years are summed in SQL; other years (closed:
+    the ledger) are computed."""
+    if year in figures_repo.forecast_years(today):
+        sums = figures_repo.month_sums(session, sites, "forecast", year, SHOWN_LINES)
+        fallbacks = figures_repo.fallbacks(session, sites, year)
+        return {line: sums[line].to_numpy(dtype=float) for line in SHOWN_LINES}, fallbacks
+    frame = computed_lines(session, list(session.scalars(sites)), year, today)
+    summed = frame.groupby("month")[list(SHOWN_LINES)].sum().reindex(range(1, 13))
+    chosen = frame[frame["ir_fallback"].notna()]
+    fallbacks = [(int(r.site_id), int(r.month), str(r.ir_fallback)) for r in chosen.itertuples()]
+    return {line: summed[line].fillna(0.0).to_numpy(dtype=float) for line in SHOWN_LINES}, (
+        fallbacks
+    )
+
+
+def basis_month_sums(
+    session: Session, sites: Select, year: int, basis: str = BUDGET_BASIS
+) -> dict[str, np.ndarray]:
+    """``basis_lines`` of the sites of ``sites`` summed per month in SQL: per shown line (FLC
+    included) 12 sums."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
+    if basis == BUDGET_BASIS:
+        sums = pnl_inputs.ledger_month_sums(session, sites, year, "budget")
+    else:
+        sums = pnl_inputs.ledger_month_sums(session, sites, year - 1, "actual")
+    sums["flc"] = pnl.flc(sums)
+    return sums
+
+
 def basis_lines(
-    session: Session, site_ids: Sequence[int], year: int, basis: str = BUDGET_BASIS
+    session: Session,
+    site_ids: Sequence[int],
+    year: int,
+    basis: str = BUDGET_BASIS,
+    month: int | None = None,
 ) -> pd.DataFrame:
     """What ``pnl_lines`` is compared with, in the same shape (``kind`` = the basis):
     'budget' — the year's budget rows; 'prior_year' — the ledger's actual rows of the year
-    before, on the same month numbers (D7). A missing row reads 0 (variance "n/a")."""
+    before, on the same month numbers (D7). A missing row reads 0 (variance "n/a").
+    ``month``: that month only."""
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
     ids = sorted({int(s) for s in site_ids})
@@ -337,16 +378,18 @@ def basis_lines(
     else:
         source_year, source_kind = year - 1, "actual"
     known = set(session.scalars(select(Site.id).where(Site.id.in_(ids)))) if ids else set()
+    months = range(1, 13) if month is None else [month]
     grid = pd.DataFrame(
-        [(s, m) for s in sorted(known) for m in range(1, 13)], columns=["site_id", "month"]
+        [(s, m) for s in sorted(known) for m in months], columns=["site_id", "month"]
     )
     p = PnlMonth
+    where = [p.site_id.in_(sorted(known)), p.year == source_year, p.kind == source_kind]
+    if month is not None:
+        where.append(p.month == month)
     rows = (
         session.connection()
         .execute(
-            select(p.site_id, p.month, *[getattr(p, line) for line in pnl.PNL_LINES]).where(
-                p.site_id.in_(sorted(known)), p.year == source_year, p.kind == source_kind
-            )
+            select(p.site_id, p.month, *[getattr(p, line) for line in pnl.PNL_LINES]).where(*where)
         )
         .fetchall()
         if known

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import literal, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import District, Region, ScopeAssignment, Site, User
@@ -23,6 +23,8 @@ from dashboard.services.pnl import (
     PRIOR_YEAR_BASIS,
     SHOWN_LINES,
     basis_lines,
+    basis_month_sums,
+    month_sums,
     pnl_lines,
 )
 from dashboard.services.scope import Principal, visible_sites
@@ -104,19 +106,16 @@ def _variance_cell(value: float, basis_value: float, basis: str) -> dict:
     }
 
 
-def _month_matrices(frame: pd.DataFrame, ids: list[int]) -> dict[str, np.ndarray]:
-    """Per shown line a site × month array (rows in the order of ``ids``; missing = 0)."""
+def _month_matrix(frame: pd.DataFrame, ids: list[int], line: str) -> np.ndarray:
+    """One line as a site × month array (rows in the order of ``ids``; missing = 0)."""
     position = {site_id: i for i, site_id in enumerate(ids)}
     rows = frame["site_id"].map(position)
     keep = rows.notna().to_numpy()
     rows = rows[keep].astype(int).to_numpy()
     cols = frame["month"].to_numpy()[keep].astype(int) - 1
-    matrices = {}
-    for line in SHOWN_LINES:
-        matrix = np.zeros((len(ids), 12))
-        np.add.at(matrix, (rows, cols), frame[line].to_numpy(dtype=float)[keep])
-        matrices[line] = matrix
-    return matrices
+    matrix = np.zeros((len(ids), 12))
+    np.add.at(matrix, (rows, cols), frame[line].to_numpy(dtype=float)[keep])
+    return matrix
 
 
 def _site_rows(ids: list[int], names: dict, values: np.ndarray, basis: np.ndarray) -> list[dict]:
@@ -139,6 +138,67 @@ def _site_rows(ids: list[int], names: dict, values: np.ndarray, basis: np.ndarra
     ]
 
 
+def _scope(principal: Principal, today: dt.date, filters: Filters | None):
+    """The filtered sites as a query of site ids, for use as a subquery (no IN-list)."""
+    return _filtered_sites(principal, today, filters).with_only_columns(Site.id).order_by(None)
+
+
+def _months(year: int, today: dt.date) -> list[dict]:
+    kinds = [pnl.month_kind(year, m, today) for m in range(1, 13)]
+    return [
+        {
+            "month": m,
+            "label": calendar.month_abbr[m],
+            "kind": kinds[m - 1],
+            "actual": kinds[m - 1] == pnl.ACTUAL_MONTH,
+        }
+        for m in range(1, 13)
+    ]
+
+
+def _line_row(line: str, monthly: np.ndarray, basis_monthly: np.ndarray, basis, ir_total):
+    total, basis_total = float(monthly.sum()), float(basis_monthly.sum())
+    return {
+        "line": line,
+        "label": LINE_LABELS[line],
+        "values": [_money(v) for v in monthly],
+        "basis": [_money(v) for v in basis_monthly],
+        "variance": [
+            _variance_cell(float(v), float(b), basis)
+            for v, b in zip(monthly, basis_monthly, strict=True)
+        ],
+        "total": _money(total),
+        "basis_total": _money(basis_total),
+        "total_variance": _variance_cell(total, basis_total, basis),
+        "pct_of_ir": (None if line == "external_revenue" or not ir_total else total / ir_total),
+    }
+
+
+def _fallback_rows(session: Session, fallbacks: list[tuple[int, int, str]]) -> list[dict]:
+    by_site: dict[int, dict] = {}
+    for site_id, month, reason in fallbacks:
+        entry = by_site.setdefault(site_id, {"site_id": site_id, "months": [], "reason": reason})
+        entry["months"].append(month)
+    if not by_site:
+        return []
+    names = {
+        r[0]: (r[1], r[2])
+        for r in session.execute(
+            select(Site.id, Site.site_number, Site.name).where(Site.id.in_(sorted(by_site)))
+        )
+    }
+    return [
+        {
+            "site_id": site_id,
+            "site_number": names[site_id][0],
+            "name": names[site_id][1],
+            "months": sorted(entry["months"]),
+            "reason": entry["reason"],
+        }
+        for site_id, entry in sorted(by_site.items())
+    ]
+
+
 def portfolio_pnl(
     session: Session,
     principal: Principal,
@@ -146,55 +206,29 @@ def portfolio_pnl(
     today: dt.date,
     filters: Filters | None = None,
     basis: str = BUDGET_BASIS,
-    *,
-    include_sites: bool = True,
 ) -> dict:
-    """The P&L of the filtered sites in the person's scope, JSON-ready.
+    """The P&L of the filtered sites in the person's scope, summed in SQL, JSON-ready.
 
     ``months``: 12 entries (month, label, kind, actual). ``lines``: per P&L line and FLC the
     summed monthly ``values``, the ``basis`` values, per month and for the total the variance
     cell ($, fraction, % text, bold, negative, level — D4, §7.5), ``total``, ``basis_total``
     and ``pct_of_ir`` (fraction of the IR total; None for external revenue); then the row
-    "FLC $ to basis – cumulative". ``by_site`` (unless ``include_sites`` is False): per line
-    the sites' monthly values and basis (site number and name) for drill-down.
-    ``ir_fallbacks``: sites whose forecast IR is the budget IR, with the reason.
+    "FLC $ to basis – cumulative". ``ir_fallbacks``: sites whose forecast IR is the budget
+    IR, with the reason. The sites of one line: ``portfolio_sites``.
     """
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
-    sites = session.execute(_filtered_sites(principal, today, filters)).all()
-    ids = [s[0] for s in sites]
-    values = pnl_lines(session, ids, year, today)
-    base = basis_lines(session, ids, year, basis)
-    kinds = [pnl.month_kind(year, m, today) for m in range(1, 13)]
-    matrices = _month_matrices(values, ids)
-    basis_matrices = _month_matrices(base, ids)
-    ir_total = float(matrices["internal_revenue"].sum())
-    lines = []
-    for line in SHOWN_LINES:
-        monthly = matrices[line].sum(axis=0)
-        basis_monthly = basis_matrices[line].sum(axis=0)
-        total, basis_total = float(monthly.sum()), float(basis_monthly.sum())
-        lines.append(
-            {
-                "line": line,
-                "label": LINE_LABELS[line],
-                "values": [_money(v) for v in monthly],
-                "basis": [_money(v) for v in basis_monthly],
-                "variance": [
-                    _variance_cell(float(v), float(b), basis)
-                    for v, b in zip(monthly, basis_monthly, strict=True)
-                ],
-                "total": _money(total),
-                "basis_total": _money(basis_total),
-                "total_variance": _variance_cell(total, basis_total, basis),
-                "pct_of_ir": (
-                    None if line == "external_revenue" or not ir_total else total / ir_total
-                ),
-            }
-        )
-    flc_values = matrices["flc"].sum(axis=0)
-    flc_basis = basis_matrices["flc"].sum(axis=0)
-    cumulative = pnl.cumulative_flc_to_budget(list(flc_values), list(flc_basis))
+    scope = _scope(principal, today, filters)
+    count = session.scalar(select(func.count()).select_from(scope.subquery())) or 0
+    if count:
+        values, fallbacks = month_sums(session, scope, year, today)
+        base = basis_month_sums(session, scope, year, basis)
+    else:
+        values = {line: np.zeros(12) for line in SHOWN_LINES}
+        base, fallbacks = dict(values), []
+    ir_total = float(values["internal_revenue"].sum())
+    lines = [_line_row(line, values[line], base[line], basis, ir_total) for line in SHOWN_LINES]
+    cumulative = pnl.cumulative_flc_to_budget(list(values["flc"]), list(base["flc"]))
     lines.append(
         {
             "line": CUMULATIVE_FLC,
@@ -204,40 +238,40 @@ def portfolio_pnl(
             "pct_of_ir": None,
         }
     )
-    fallbacks = values[values["ir_fallback"].notna()]
-    names = {s[0]: (s[1], s[2]) for s in sites}
-    result = {
+    return {
         "year": year,
         "basis": basis,
         "basis_label": BASIS_LABELS[basis],
-        "site_count": len(ids),
-        "months": [
-            {
-                "month": m,
-                "label": calendar.month_abbr[m],
-                "kind": kinds[m - 1],
-                "actual": kinds[m - 1] == pnl.ACTUAL_MONTH,
-            }
-            for m in range(1, 13)
-        ],
+        "site_count": count,
+        "months": _months(year, today),
         "lines": lines,
-        "ir_fallbacks": [
-            {
-                "site_id": int(site_id),
-                "site_number": names[site_id][0],
-                "name": names[site_id][1],
-                "months": sorted(int(m) for m in group["month"]),
-                "reason": group["ir_fallback"].iloc[0],
-            }
-            for site_id, group in fallbacks.groupby("site_id", sort=True)
-        ],
+        "ir_fallbacks": _fallback_rows(session, fallbacks),
     }
-    if include_sites:
-        result["by_site"] = {
-            line: _site_rows(ids, names, matrices[line], basis_matrices[line])
-            for line in SHOWN_LINES
-        }
-    return result
+
+
+def portfolio_sites(
+    session: Session,
+    principal: Principal,
+    year: int,
+    today: dt.date,
+    line: str,
+    filters: Filters | None = None,
+    basis: str = BUDGET_BASIS,
+) -> list[dict]:
+    """The drill-down of one line of ``portfolio_pnl``: each filtered site's monthly values
+    and basis (site number and name, ``total``, ``basis_total``), in site-number order."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
+    if line not in SHOWN_LINES:
+        raise ValueError(f"unknown line {line!r}")
+    sites = session.execute(_filtered_sites(principal, today, filters)).all()
+    ids = [s[0] for s in sites]
+    if not ids:
+        return []
+    values = _month_matrix(pnl_lines(session, ids, year, today), ids, line)
+    base = _month_matrix(basis_lines(session, ids, year, basis), ids, line)
+    names = {s[0]: (s[1], s[2]) for s in sites}
+    return _site_rows(ids, names, values, base)
 
 
 def filter_options(session: Session, principal: Principal, today: dt.date) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import figures as figures_repo
@@ -30,7 +30,7 @@ from dashboard.services import exports
 from dashboard.services import kpi as components_service
 from dashboard.services.performance import _site_rows
 from dashboard.services.review import forecast_month
-from dashboard.services.scope import Principal, visible_site_ids
+from dashboard.services.scope import Principal, visible_site_ids, visible_sites
 from dashboard.services.submissions import thresholds
 
 NOT_STARTED = "NOT STARTED"
@@ -63,7 +63,7 @@ class Report:
     thresholds: sm.Thresholds
 
 
-def _year_frame(session: Session, ids: list[int], year: int) -> pd.DataFrame:
+def _year_frame(session: Session, ids: Select, year: int) -> pd.DataFrame:
     """Per site the year's FLC figures, summed in SQL from the stored figures: forecast FLC
     and internal revenue (actual to date + forecast, as the P&L's trend), actual FLC to date,
     budget FLC, prior-year FLC (the books a year earlier, D7)."""
@@ -107,10 +107,10 @@ def _recent_windows(session, ids, today) -> tuple[dict, dict]:
     return totals(now), totals(before)
 
 
-def _statuses(session, ids, year, month) -> dict[int, str]:
+def _statuses(session, scope, ids, year, month) -> dict[int, str]:
     rows = session.execute(
         select(ForecastSubmission.site_id, ForecastSubmission.status).where(
-            ForecastSubmission.site_id.in_(ids),
+            ForecastSubmission.site_id.in_(scope),
             ForecastSubmission.year == year,
             ForecastSubmission.month == month,
         )
@@ -145,14 +145,16 @@ class _Pairs:
         return np.concatenate(chosen) if chosen else np.array([], dtype=int)
 
 
-def _with_ratios(row: dict, actual, forecast, site_within: list[bool]) -> dict:
+def _number(value) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
+
+def _with_ratios(row: dict, mape, bias, site_within: list[bool]) -> dict:
     amount, fraction = pnl_domain.variance(row["forecast_flc"], row["budget_flc"])
     row["flc_vs_budget"] = round(amount, 2)
     row["flc_vs_budget_pct"] = fraction
     row["flc_margin"] = kpi.ratio(row["forecast_flc"], row["forecast_ir"])
-    accuracy = kpi.forecast_accuracy(actual, forecast) if len(actual) else None
-    row["mape"] = None if accuracy is None or np.isnan(accuracy.mape) else accuracy.mape
-    row["bias"] = None if accuracy is None or np.isnan(accuracy.bias) else accuracy.bias
+    row["mape"], row["bias"] = _number(mape), _number(bias)
     row["within_5"] = (sum(site_within) / len(site_within)) if site_within else None
     for field in MONEY_FIELDS:
         row[field] = round(float(row[field]), 2)
@@ -175,16 +177,30 @@ def regional_report(
         empty = pd.DataFrame(columns=["period", "mape", "bias", "count"])
         return Report(year, (fy, fm), closed, [], [], [], {}, [], [], [], empty, limits)
 
-    money = _year_frame(session, ids, year)
-    pairs = _accuracy_pairs(session, ids, closed)
+    scope = visible_sites(principal, today)  # a subquery: no IN-list of every site
+    money = _year_frame(session, scope, year)
+    pairs = _accuracy_pairs(session, scope, closed)
     recent, recent_before = _recent_windows(session, ids, today)
-    statuses = _statuses(session, ids, fy, fm)
+    statuses = _statuses(session, scope, ids, fy, fm)
 
-    site_rows, within_of = [], {}
+    money = money.reindex(ids, fill_value=0.0)
     arrays = _Pairs.of(pairs)
-    for sid in ids:
+    # Per site in one pass: the accuracy of its closed months and whether their totals were
+    # within 5% (None: no usable pair).
+    site_accuracy = kpi.accuracy_by(pairs["site_id"], pairs["actual"], pairs["forecast"])
+    site_accuracy = site_accuracy.to_dict("index")
+    sums = pairs.groupby("site_id")[["actual", "forecast"]].sum()
+    within_of = dict.fromkeys(ids)
+    within_of.update(
+        zip(
+            (int(s) for s in sums.index),
+            kpi.within_tolerances(sums["actual"], sums["forecast"]),
+            strict=True,
+        )
+    )
+    site_rows = []
+    for sid, values in zip(ids, money[list(MONEY_FIELDS)].to_numpy().tolist(), strict=True):
         site = info[sid]
-        values = money.loc[sid] if sid in money.index else None
         row = {
             "level": "site",
             "site_id": sid,
@@ -194,15 +210,16 @@ def regional_report(
             "region_id": site.region_id,
             "region": site.region,
             "site_count": 1,
-            **{f: float(values[f]) if values is not None else 0.0 for f in MONEY_FIELDS},
+            **dict(zip(MONEY_FIELDS, values, strict=True)),
         }
-        mine = arrays.positions([sid])
-        actual, forecast = arrays.actual[mine], arrays.forecast[mine]
-        within = (
-            kpi.within_tolerance(float(actual.sum()), float(forecast.sum())) if len(mine) else None
+        accuracy = site_accuracy.get(sid, {})
+        within = within_of[sid]
+        row = _with_ratios(
+            row,
+            accuracy.get("mape"),
+            accuracy.get("bias"),
+            [within] if within is not None else [],
         )
-        within_of[sid] = within
-        row = _with_ratios(row, actual, forecast, [within] if within is not None else [])
         row["status"] = STATUS_LABELS[statuses[sid]].capitalize()
         reasons = kpi.at_risk_reasons(
             row["forecast_flc"],
@@ -224,29 +241,42 @@ def regional_report(
             **{f: sum(r[f] for r in members) for f in MONEY_FIELDS},
         }
         chosen = arrays.positions(member_ids)
+        accuracy = (
+            kpi.forecast_accuracy(arrays.actual[chosen], arrays.forecast[chosen])
+            if len(chosen)
+            else None
+        )
         within = [within_of[s] for s in member_ids if within_of[s] is not None]
-        row = _with_ratios(row, arrays.actual[chosen], arrays.forecast[chosen], within)
+        row = _with_ratios(
+            row,
+            accuracy.mape if accuracy else None,
+            accuracy.bias if accuracy else None,
+            within,
+        )
         row["status"] = _status_text(Counter(statuses[s] for s in member_ids))
         row["at_risk_count"] = sum(1 for r in members if r["at_risk"])
         return row
 
-    districts = []
-    for did in sorted({r["district_id"] for r in site_rows}):
-        members = [r for r in site_rows if r["district_id"] == did]
-        districts.append(
-            roll_up(
-                members,
-                "district",
-                district_id=did,
-                name=members[0]["district"],
-                region_id=members[0]["region_id"],
-                region=members[0]["region"],
-            )
+    by_district: dict[int, list[dict]] = {}
+    by_region: dict[int, list[dict]] = {}
+    for row in site_rows:
+        by_district.setdefault(row["district_id"], []).append(row)
+        by_region.setdefault(row["region_id"], []).append(row)
+    districts = [
+        roll_up(
+            members,
+            "district",
+            district_id=did,
+            name=members[0]["district"],
+            region_id=members[0]["region_id"],
+            region=members[0]["region"],
         )
-    regions = []
-    for rid in sorted({r["region_id"] for r in site_rows}):
-        members = [r for r in site_rows if r["region_id"] == rid]
-        regions.append(roll_up(members, "region", region_id=rid, name=members[0]["region"]))
+        for did, members in sorted(by_district.items())
+    ]
+    regions = [
+        roll_up(members, "region", region_id=rid, name=members[0]["region"])
+        for rid, members in sorted(by_region.items())
+    ]
     total = roll_up(site_rows, "total", name="Total")
 
     ranked = sorted(

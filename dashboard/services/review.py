@@ -22,7 +22,7 @@ from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.services import accounts, submissions
 from dashboard.services import pnl as pnl_service
-from dashboard.services.scope import Principal, ScopeError, visible_site_ids
+from dashboard.services.scope import Principal, ScopeError, visible_site_ids, visible_sites
 
 LINES = submissions.SUMMARY_LINES
 
@@ -69,6 +69,16 @@ def _variance(forecast: float, budget: float) -> tuple[float, float | None]:
     return pnl_domain.variance(forecast, budget)
 
 
+def _by_site(frame) -> dict[int, dict[str, float]]:
+    """The P&L lines of a frame keyed by site (one row per site)."""
+    columns = [line for line in LINES if line in frame.columns]
+    values = frame[columns].to_numpy(dtype=float).tolist()
+    return {
+        int(s): dict(zip(columns, v, strict=True))
+        for s, v in zip(frame["site_id"], values, strict=True)
+    }
+
+
 def district_rollup(
     session: Session,
     principal: Principal,
@@ -78,17 +88,16 @@ def district_rollup(
     today: dt.date,
 ) -> dict:
     """One row per site of the district the person may see, and the district totals."""
-    visible = visible_site_ids(session, principal, today)
     sites = session.execute(
         select(Site.id, Site.site_number, Site.name)
-        .where(Site.district_id == district_id, Site.id.in_(visible))
+        .where(Site.district_id == district_id, Site.id.in_(visible_sites(principal, today)))
         .order_by(Site.site_number)
     ).all()
     if not sites:
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
-    forecast = pnl_service.month_lines(session, ids, year, month, today).set_index("site_id")
-    budget = submissions._budget_month(session, ids, year, month).set_index("site_id")
+    forecast = _by_site(pnl_service.month_lines(session, ids, year, month, today))
+    budget = _by_site(submissions._budget_month(session, ids, year, month))
     rows_by_site = {
         r.site_id: r
         for r in session.scalars(
@@ -119,8 +128,8 @@ def district_rollup(
     for site_id, number, name in sites:
         row = rows_by_site.get(site_id)
         state = row.status if row else sm.DRAFT
-        f = forecast.loc[site_id] if site_id in forecast.index else None
-        b = budget.loc[site_id] if site_id in budget.index else None
+        f = forecast.get(site_id)
+        b = budget.get(site_id)
         record = {
             "site_id": site_id,
             "site_number": number,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -66,8 +67,13 @@ class StatisticsWindow:
     site_name: str
     total_rooms: int
     months: list[tuple[int, int]]
-    days: pd.DataFrame  # one row per day: budget_*, forecast_*, actual_*, prior_*, version...
+    records: list[dict]  # one per day: day, editable, budget_*, forecast_*, actual_*, prior_*...
     rates: pd.DataFrame  # repo.rates frame for the window's years
+
+    @cached_property
+    def days(self) -> pd.DataFrame:
+        """The records as a frame (one row per day)."""
+        return pd.DataFrame(self.records)
 
 
 def load_window(
@@ -80,22 +86,21 @@ def load_window(
     first = dt.date(*months[0], 1)
     last = dt.date(*months[-1], days_in_month(*months[-1]))
     budget = repo.budget_months(session, site_id, months)
-    forecast = repo.statistic_days(session, site_id, "forecast", first, last).set_index("day")
-    actual = repo.statistic_days(session, site_id, "actual", first, last).set_index("day")
-    prior = repo.statistic_days(
+    # Plain dicts per day: far faster than a pandas lookup per day and column.
+    forecast_by_day = repo.statistic_days_by_day(session, site_id, "forecast", first, last)
+    actual_by_day = repo.statistic_days_by_day(session, site_id, "actual", first, last)
+    prior_by_day = repo.statistic_days_by_day(
         session, site_id, "actual", first - st.PRIOR_YEAR_OFFSET, last - st.PRIOR_YEAR_OFFSET
-    ).set_index("day")
+    )
     years = sorted({y for y, _ in months})
     rate_frame = repo.rates(session, site_id, years, ("budget", "forecast", "actual"))
-
-    # Plain dicts per day: far faster than a pandas lookup per day and column.
-    forecast_by_day = forecast.to_dict("index")
-    actual_by_day = actual.to_dict("index")
-    prior_by_day = prior.to_dict("index")
     rows = []
+    spread: dict[tuple[int, int], dict] = {}  # the budget day is the same all month
     for day in pd.date_range(first, last).date:
         row = {"day": day, "editable": is_day_editable(day, today)}
-        b = budget_day(budget, day, site.total_rooms)
+        if (day.year, day.month) not in spread:
+            spread[(day.year, day.month)] = budget_day(budget, day, site.total_rooms)
+        b = spread[(day.year, day.month)]
         row.update({f"budget_{k}": v for k, v in b.items()})
         saved = forecast_by_day.get(day)
         if saved is not None:
@@ -119,7 +124,7 @@ def load_window(
         site.name,
         site.total_rooms,
         months,
-        pd.DataFrame(rows),
+        rows,
         rate_frame,
     )
 
@@ -253,14 +258,15 @@ PAYLOAD_DECIMALS = 6
 
 def window_payload(window: StatisticsWindow) -> dict:
     """The window as JSON-ready data for the browser's store (fractions, ISO days)."""
-    days = window.days.copy()
-    days["day"] = days["day"].map(lambda d: d.isoformat())
-    keep = [c for c in days.columns if c != "updated_by"]
     records = [
         # Missing values are left out (readers use .get) and floats keep 6 decimals, far
         # below what any cell shows: this halves what the browser downloads and stores.
-        {k: _compact(v) for k, v in row.items() if v is not None and v == v}
-        for row in days[keep].astype(object).to_dict("records")
+        {
+            k: (v.isoformat() if k == "day" else _compact(v))
+            for k, v in row.items()
+            if k != "updated_by" and v is not None and v == v
+        }
+        for row in window.records
     ]
     return {
         "site_id": window.site_id,
@@ -269,7 +275,10 @@ def window_payload(window: StatisticsWindow) -> dict:
         "total_rooms": window.total_rooms,
         "months": [list(m) for m in window.months],
         "days": records,
-        "rates": {f"{y}-{m:02d}": repo.month_rates(window.rates, y, m) for y, m in window.months},
+        "rates": {
+            f"{y}-{m:02d}": rates
+            for (y, m), rates in repo.rates_by_month(window.rates, window.months).items()
+        },
     }
 
 

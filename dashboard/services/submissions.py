@@ -255,8 +255,7 @@ def record_edits(
 
 
 def _budget_month(session: Session, site_ids: Sequence[int], year: int, month: int) -> pd.DataFrame:
-    lines = pnl_service.basis_lines(session, site_ids, year, pnl_service.BUDGET_BASIS)
-    return lines[lines["month"] == month]
+    return pnl_service.basis_lines(session, site_ids, year, pnl_service.BUDGET_BASIS, month)
 
 
 def missing_inputs(

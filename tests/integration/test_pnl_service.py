@@ -448,7 +448,8 @@ def test_portfolio_budget_basis_is_the_sum_of_the_budget_rows(db, portfolio):
         lines["flc"]["total"] - lines["flc"]["basis_total"], abs=0.05
     )
     # Drill-down: the sites' values add up to the line.
-    drill = result["by_site"]["payroll"]
+    with db.read() as session:
+        drill = pnl_portfolio.portfolio_sites(session, manager, 2026, TEST_TODAY, "payroll")
     assert {s["site_id"] for s in drill} == set(ids)
     assert sum(s["values"][11] for s in drill) == pytest.approx(
         lines["payroll"]["values"][11], abs=0.05
@@ -668,3 +669,51 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
     assert row["kind"] == "forecast"
     for line, value in expected.items():
         assert row[line] == pytest.approx(value, abs=0.01), line
+
+
+def test_portfolio_sums_of_a_stored_year_name_the_sites_on_budget_internal_revenue(db):
+    """The portfolio view sums the stored figures in SQL; a site whose terms are not
+    configured is listed with its months and the reason, by site number and name."""
+    from dashboard.services import figures
+
+    executive = _person(db, "exec1@example.com")
+    with db.read() as session:  # changed inside this session only: rolled back on close
+        session.execute(update(Contract).where(Contract.site_id == 7).values(is_configured=False))
+        figures.refresh(session, [7], TEST_TODAY, series=("forecast",))
+        result = pnl_portfolio.portfolio_pnl(session, executive, 2027, TEST_TODAY)
+        ids = pnl_portfolio.filtered_site_ids(session, executive, TEST_TODAY)
+        values = pnl.computed_lines(session, ids, 2027, TEST_TODAY)
+        number, name = session.execute(select(Site.site_number, Site.name).where(Site.id == 7)).one()
+    assert result["ir_fallbacks"] == [
+        {
+            "site_id": 7,
+            "site_number": number,
+            "name": name,
+            "months": list(range(1, 13)),
+            "reason": "Contract terms are not configured; budget IR used.",
+        }
+    ]
+    lines = {line["line"]: line for line in result["lines"]}
+    for line in ("internal_revenue", "payroll", "flc"):
+        summed = values.groupby("month")[line].sum()
+        assert lines[line]["values"] == pytest.approx([summed[m] for m in range(1, 13)], abs=0.01)
+
+
+def test_portfolio_of_a_year_not_stored_is_computed_from_the_ledger(db):
+    executive = _person(db, "exec1@example.com")
+    with db.read() as session:
+        result = pnl_portfolio.portfolio_pnl(session, executive, 2024, TEST_TODAY)
+        ledger = {
+            int(m): float(v)
+            for m, v in session.execute(
+                select(PnlMonth.month, func.sum(PnlMonth.internal_revenue))
+                .where(PnlMonth.year == 2024, PnlMonth.kind == "actual")
+                .group_by(PnlMonth.month)
+            )
+        }
+    assert 2024 not in pnl.figures_repo.forecast_years(TEST_TODAY)
+    assert len(ledger) == 12 and min(ledger.values()) > 0
+    assert [m["kind"] for m in result["months"]] == ["actual"] * 12
+    ir = next(line for line in result["lines"] if line["line"] == "internal_revenue")
+    assert ir["values"] == pytest.approx([ledger.get(m, 0.0) for m in range(1, 13)], abs=0.01)
+    assert result["ir_fallbacks"] == []

@@ -322,6 +322,31 @@ def test_forecast_accuracy_on_hand_made_series():
     assert isinstance(result, Accuracy)
 
 
+def test_accuracy_by_site_is_each_sites_forecast_accuracy():
+    # Site 1: errors +0.05, −0.10 → mape 0.075, bias −0.025. Site 2: forecast 0 dropped,
+    # (−80 − −100) / 100 = +0.20 → mape 0.20, bias 0.20. Site 3: nothing usable → absent.
+    keys = [1, 1, 2, 2, 3]
+    actual = [105, 90, 50, -80, 7]
+    forecast = [100, 100, 0, -100, 0]
+    result = kpi.accuracy_by(keys, actual, forecast)
+    assert list(result.index) == [1, 2]
+    assert result.loc[1, "mape"] == pytest.approx(0.075)
+    assert result.loc[1, "bias"] == pytest.approx(-0.025)
+    assert result.loc[1, "count"] == 2
+    assert result.loc[2, "mape"] == pytest.approx(0.20)
+    assert result.loc[2, "bias"] == pytest.approx(0.20)
+    assert result.loc[2, "count"] == 1
+    for key in (1, 2):
+        one = forecast_accuracy(
+            [a for k, a in zip(keys, actual) if k == key],  # noqa: B905
+            [f for k, f in zip(keys, forecast) if k == key],  # noqa: B905
+        )
+        assert (result.loc[key, "mape"], result.loc[key, "bias"]) == pytest.approx(
+            (one.mape, one.bias)
+        )
+    assert kpi.accuracy_by([], [], []).empty
+
+
 def test_forecast_accuracy_tolerance_is_inclusive_even_after_float_rounding():
     # (1.05 − 1.0) / 1.0 = 0.050000000000000044 in floating point: still exactly 5% → within
     assert forecast_accuracy([1.05], [1.0]).within == 1.0
@@ -553,6 +578,13 @@ def test_within_tolerance_on_period_totals_and_ratio():
     # Negative forecast −10,000, actual −10,400: error −400 / 10,000 = −4% → within.
     assert kpi.within_tolerance(-10_400, -10_000) is True
     assert kpi.within_tolerance(5, 0) is None
+    # Many at once: the same rule pair by pair.
+    assert kpi.within_tolerances([210_000, 210_001, -10_400, 5], [200_000, 200_000, -10_000, 0]) == [
+        True,
+        False,
+        True,
+        None,
+    ]
     # FLC margin 30,000 / 120,000 = 25%; IR 0 → n/a.
     assert kpi.ratio(30_000, 120_000) == 0.25
     assert kpi.ratio(30_000, 0) is None
