@@ -683,7 +683,9 @@ def test_portfolio_sums_of_a_stored_year_name_the_sites_on_budget_internal_reven
         result = pnl_portfolio.portfolio_pnl(session, executive, 2027, TEST_TODAY)
         ids = pnl_portfolio.filtered_site_ids(session, executive, TEST_TODAY)
         values = pnl.computed_lines(session, ids, 2027, TEST_TODAY)
-        number, name = session.execute(select(Site.site_number, Site.name).where(Site.id == 7)).one()
+        number, name = session.execute(
+            select(Site.site_number, Site.name).where(Site.id == 7)
+        ).one()
     assert result["ir_fallbacks"] == [
         {
             "site_id": 7,

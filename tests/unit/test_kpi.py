@@ -579,7 +579,9 @@ def test_within_tolerance_on_period_totals_and_ratio():
     assert kpi.within_tolerance(-10_400, -10_000) is True
     assert kpi.within_tolerance(5, 0) is None
     # Many at once: the same rule pair by pair.
-    assert kpi.within_tolerances([210_000, 210_001, -10_400, 5], [200_000, 200_000, -10_000, 0]) == [
+    assert kpi.within_tolerances(
+        [210_000, 210_001, -10_400, 5], [200_000, 200_000, -10_000, 0]
+    ) == [
         True,
         False,
         True,
