@@ -142,42 +142,59 @@ def register(app: Dash) -> None:
         State("review-month", "value"),
         State("review-comment", "value"),
         State("review-refresh", "data"),
+        # A job (the Celery worker with Redis, a local process without): the request thread
+        # is free while dozens of sites are approved one transaction each.
+        background=True,
+        running=[
+            (Output("review-approve", "disabled"), True, False),
+            (Output("review-return", "disabled"), True, False),
+            (Output("review-progress-box", "style"), {"display": "block"}, {"display": "none"}),
+        ],
+        progress=[Output("review-progress", "value"), Output("review-progress-text", "children")],
         prevent_initial_call=True,
     )
-    def act(_approve, _return, selected, month, comment, refresh):
-        principal = current_principal()
-        if principal is None or not month or not ctx.triggered[0].get("value"):
-            raise PreventUpdate
-        chosen = [r for r in (selected or []) if int(r.get("site_id") or 0) > 0]
-        if not chosen:
-            return dmc.Alert("Select one or more sites first.", color="yellow"), refresh, comment
-        year, number = parse_month(month)
-        db, now = get_db(), today()
-        items = [(int(r["site_id"]), int(r.get("version") or 0)) for r in chosen]
-        names = {int(r["site_id"]): r.get("site", str(r["site_id"])) for r in chosen}
-        if ctx.triggered_id == "review-approve":
-            done, skipped = submissions.bulk_approve(db, principal, items, year, number, now)
-            verb = "Approved"
-        else:
-            done, skipped = [], []
-            for site_id, version in items:
-                outcome = submissions.decide(
-                    db, principal, site_id, year, number, sm.RETURN, comment, version, now
-                )
-                (done.append(site_id) if outcome.ok else skipped.append((site_id, outcome.message)))
-            verb = "Returned"
-        lines = []
-        if done:
-            lines.append(dmc.Text(f"{verb} {len(done)}: " + "; ".join(names[s] for s in done)))
-        if skipped:
-            lines.append(dmc.Text(f"Skipped {len(skipped)}:", fw=600))
-            lines.append(html.Ul([html.Li(f"{names[s]} — {why}") for s, why in skipped]))
-        color = "green" if done and not skipped else ("yellow" if done else "red")
-        return (
-            dmc.Alert(lines, color=color, id="review-outcome", withCloseButton=True),
-            (refresh or 0) + 1,
-            "" if done and ctx.triggered_id == "review-return" else comment,
+    def act(set_progress, _approve, _return, selected, month, comment, refresh):
+        with app.server.app_context():
+            return _act(set_progress, selected, month, comment, refresh)
+
+
+def _act(set_progress, selected, month, comment, refresh):
+    """Approve or return the selected sites, one transaction each, saying how far it is."""
+    principal = current_principal()
+    if principal is None or not month or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    chosen = [r for r in (selected or []) if int(r.get("site_id") or 0) > 0]
+    if not chosen:
+        return dmc.Alert("Select one or more sites first.", color="yellow"), refresh, comment
+    year, number = parse_month(month)
+    db, now = get_db(), today()
+    items = [(int(r["site_id"]), int(r.get("version") or 0)) for r in chosen]
+    names = {int(r["site_id"]): r.get("site", str(r["site_id"])) for r in chosen}
+    approving = ctx.triggered_id == "review-approve"
+    verb = "Approved" if approving else "Returned"
+
+    def progress(done: int, total: int) -> None:
+        set_progress((round(100 * done / total), f"{done} of {total} sites done…"))
+
+    progress(0, len(items))
+    if approving:
+        done, skipped = submissions.bulk_approve(db, principal, items, year, number, now, progress)
+    else:
+        done, skipped = submissions.bulk_return(
+            db, principal, items, year, number, comment, now, progress
         )
+    lines = []
+    if done:
+        lines.append(dmc.Text(f"{verb} {len(done)}: " + "; ".join(names[s] for s in done)))
+    if skipped:
+        lines.append(dmc.Text(f"Skipped {len(skipped)}:", fw=600))
+        lines.append(html.Ul([html.Li(f"{names[s]} — {why}") for s, why in skipped]))
+    color = "green" if done and not skipped else ("yellow" if done else "red")
+    return (
+        dmc.Alert(lines, color=color, id="review-outcome", withCloseButton=True),
+        (refresh or 0) + 1,
+        "" if done and not approving else comment,
+    )
 
 
 def register_thresholds(app: Dash) -> None:

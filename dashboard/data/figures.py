@@ -13,7 +13,6 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    cast,
     delete,
     func,
     insert,
@@ -68,15 +67,27 @@ def _site_clauses(column, site_ids: Sequence[int] | Select) -> list:
     return [column.in_(chunk) for chunk in _chunks(sorted({int(s) for s in site_ids}))]
 
 
-def month_key(year_column, month_column):
-    """``year × 100 + month`` in SQL, as INTEGER (year × 100 overflows a SMALLINT)."""
-    return cast(year_column, Integer) * 100 + cast(month_column, Integer)
+def months_between(year_column, month_column, first: tuple[int, int], last: tuple[int, int]):
+    """The months ``first``..``last`` (inclusive) as a condition on a year and a month column
+    that an index on (…, year, month) can use: the year range, then the month bounds of the
+    first and last year."""
+    (fy, fm), (ly, lm) = first, last
+    if fy == ly:
+        return and_(year_column == fy, month_column >= fm, month_column <= lm)
+    return and_(
+        year_column >= fy,
+        year_column <= ly,
+        or_(
+            and_(year_column > fy, year_column < ly),
+            and_(year_column == fy, month_column >= fm),
+            and_(year_column == ly, month_column <= lm),
+        ),
+    )
 
 
 def _months_clause(first: tuple[int, int], last: tuple[int, int]):
     f = SiteMonthFigure
-    key = month_key(f.year, f.month)
-    return and_(key >= first[0] * 100 + first[1], key <= last[0] * 100 + last[1])
+    return months_between(f.year, f.month, first, last)
 
 
 def read(
@@ -120,10 +131,15 @@ def site_totals(
     kind: str | None = None,
 ) -> pd.DataFrame:
     """Per site the sums (in SQL) of ``columns`` of ``series`` over the months
-    ``first``..``last`` — only the rows of month kind ``kind`` when given. Indexed by site_id;
-    a site with no row is absent, a sum over NULLs is NaN."""
+    ``first``..``last`` — only the rows of month kind ``kind`` when given — and per column
+    ``<column>_months``, how many months have a value. Indexed by site_id; a site with no
+    row is absent, a sum over NULLs is NaN."""
     f = SiteMonthFigure
-    selected = [f.site_id, *[func.sum(getattr(f, c)) for c in columns]]
+    selected = [
+        f.site_id,
+        *[func.sum(getattr(f, c)) for c in columns],
+        *[func.count(getattr(f, c)) for c in columns],
+    ]
     where = [f.series == series, _months_clause(first, last)]
     if kind is not None:
         where.append(f.kind == kind)
@@ -131,10 +147,13 @@ def site_totals(
     for sites in _site_clauses(f.site_id, site_ids):
         query = select(*selected).where(sites, *where).group_by(f.site_id)
         rows += session.connection().execute(query).fetchall()
-    frame = frame_of(rows, ["site_id", *columns])
+    counts = [f"{c}_months" for c in columns]
+    frame = frame_of(rows, ["site_id", *columns, *counts])
     for c in columns:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    return frame.astype({"site_id": np.int64}).set_index("site_id")
+    return frame.astype({"site_id": np.int64, **dict.fromkeys(counts, np.int64)}).set_index(
+        "site_id"
+    )
 
 
 def period_totals(
@@ -250,8 +269,7 @@ def paired(
         .where(
             books.series == "forecast",
             books.kind == "actual",
-            month_key(books.year, books.month) >= first[0] * 100 + first[1],
-            month_key(books.year, books.month) <= last[0] * 100 + last[1],
+            months_between(books.year, books.month, first, last),
             getattr(record, column).is_not(None),
         )
         .order_by(books.site_id, books.year, books.month)

@@ -52,6 +52,16 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                 mb="xs",
             ),
             dmc.Text(id="review-counts", size="sm", mb="xs"),
+            html.Div(
+                [
+                    dmc.Progress(id="review-progress", value=0, size="lg", animated=True),
+                    dmc.Text(id="review-progress-text", size="sm", c="dimmed"),
+                ],
+                id="review-progress-box",
+                style={"display": "none"},
+                role="status",
+                **{"aria-live": "polite"},
+            ),
             html.Div(id="review-message", role="status", **{"aria-live": "polite"}),
             dmc.Grid(
                 [

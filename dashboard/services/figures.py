@@ -98,13 +98,11 @@ def _ledger(session: Session, ids: list[int], months, kind: str) -> pd.DataFrame
     """The P&L lines the KPI components leave out (claims, rents, ...), from the ledger."""
     p = PnlMonth
     first, last = months[0], months[-1]
-    key = repo.month_key(p.year, p.month)
     rows = session.execute(
         select(p.site_id, p.year, p.month, *[getattr(p, c) for c in _LEDGER_COST_LINES]).where(
             p.site_id.in_(ids),
             p.kind == kind,
-            key >= first[0] * 100 + first[1],
-            key <= last[0] * 100 + last[1],
+            repo.months_between(p.year, p.month, first, last),
         )
     ).all()
     frame = frame_of(rows, [*KEYS, *_LEDGER_COST_LINES])

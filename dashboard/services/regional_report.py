@@ -27,7 +27,6 @@ from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.domain.periods import add_months
 from dashboard.services import exports
-from dashboard.services import kpi as components_service
 from dashboard.services.performance import _site_rows
 from dashboard.services.review import forecast_month
 from dashboard.services.scope import Principal, visible_site_ids, visible_sites
@@ -90,21 +89,18 @@ def _accuracy_pairs(session, ids, months) -> pd.DataFrame:
     return figures_repo.paired(session, ids, months[0], months[-1])
 
 
-def _recent_windows(session, ids, today) -> tuple[dict, dict]:
+def _recent_windows(session, scope, today) -> tuple[dict, dict]:
     """FLC per site of the last RECENT_MONTHS closed months and of the same months a year
-    earlier."""
+    earlier (the books, summed in SQL); a site missing a month of a window has none."""
     last = add_months(today.year, today.month, -1)
-    recent = [add_months(*last, -k) for k in range(kpi.RECENT_MONTHS - 1, -1, -1)]
-    earlier = [(y - 1, m) for y, m in recent]
-    now = components_service.ledger_lines(session, ids, recent, "actual")
-    before = components_service.ledger_lines(session, ids, earlier, "actual")
+    first = add_months(*last, -(kpi.RECENT_MONTHS - 1))
 
-    def totals(frame):
-        counts = frame.groupby("site_id")["flc"].agg(["sum", "count"])
-        complete = counts[counts["count"] == kpi.RECENT_MONTHS]
-        return complete["sum"].to_dict()
+    def totals(start, end):
+        sums = figures_repo.site_totals(session, scope, "actual", start, end, ("flc",))
+        complete = sums[sums["flc_months"] == kpi.RECENT_MONTHS]
+        return {int(s): float(v) for s, v in complete["flc"].items()}
 
-    return totals(now), totals(before)
+    return totals(first, last), totals((first[0] - 1, first[1]), (last[0] - 1, last[1]))
 
 
 def _statuses(session, scope, ids, year, month) -> dict[int, str]:
@@ -180,7 +176,7 @@ def regional_report(
     scope = visible_sites(principal, today)  # a subquery: no IN-list of every site
     money = _year_frame(session, scope, year)
     pairs = _accuracy_pairs(session, scope, closed)
-    recent, recent_before = _recent_windows(session, ids, today)
+    recent, recent_before = _recent_windows(session, scope, today)
     statuses = _statuses(session, scope, ids, fy, fm)
 
     money = money.reindex(ids, fill_value=0.0)

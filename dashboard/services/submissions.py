@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -725,12 +725,15 @@ def bulk_approve(
     year: int,
     month: int,
     today: dt.date,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[int], list[tuple[int, str]]]:
     """Approve each (site id, seen version) that is submitted and has no unexplained flag;
     every other one is skipped with the reason. Each approval is its own transaction, so one
-    refusal leaves the others done."""
+    refusal leaves the others done. ``progress(done, total)`` is told how many are done before each next site."""
     approved, skipped = [], []
-    for site_id, seen_version in items:
+    for done, (site_id, seen_version) in enumerate(items):
+        if progress is not None and done:
+            progress(done, len(items))
         with db.read() as session:
             if not can_edit_site(session, principal, site_id, today):
                 skipped.append((site_id, "not in your scope"))
@@ -749,6 +752,33 @@ def bulk_approve(
         else:
             skipped.append((site_id, outcome.message))
     return approved, skipped
+
+
+def bulk_return(
+    db: Database,
+    principal: Principal,
+    items: Sequence[tuple[int, int]],
+    year: int,
+    month: int,
+    comment: str | None,
+    today: dt.date,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Return each (site id, seen version) with the comment; each its own transaction, a
+    refusal (not submitted, no comment, out of scope, changed meanwhile) skipped with the
+    reason. ``progress(done, total)`` is told how many are done before each next site."""
+    returned, skipped = [], []
+    for done, (site_id, seen_version) in enumerate(items):
+        if progress is not None and done:
+            progress(done, len(items))
+        outcome = decide(
+            db, principal, site_id, year, month, sm.RETURN, comment, seen_version, today
+        )
+        if outcome.ok:
+            returned.append(site_id)
+        else:
+            skipped.append((site_id, outcome.message))
+    return returned, skipped
 
 
 def close_months(db: Database, today: dt.date) -> int:

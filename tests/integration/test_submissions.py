@@ -293,6 +293,39 @@ def test_bulk_approval_skips_sites_with_unexplained_flags(db):
     assert rollup["total"]["flc"] == pytest.approx(sum(r["flc"] for r in rollup["rows"]), abs=0.05)
 
 
+def test_bulk_return_returns_each_submitted_site_and_tells_its_progress(db):
+    dm = _person(db, "dm02@example.com")
+    admin = _person(db, "admin@example.com")
+    year, month = 2027, 9
+    people = {9: _person(db, "am0005@example.com"), 8: _person(db, "am0006@example.com")}
+    try:
+        assert submissions.set_thresholds(db, admin, 10.0, 10_000_000).ok
+        for site_id in (9, 8):
+            _complete_statistics(db, people[site_id], site_id, year, month)
+            assert _submit(db, people[site_id], site_id, year, month, None).ok
+    finally:
+        assert submissions.set_thresholds(
+            db, admin, sm.DEFAULT_PCT_THRESHOLD, sm.DEFAULT_AMOUNT_THRESHOLD
+        ).ok
+    stale = _version(db, 8, year, month) - 1  # seen before the last change: refused
+    items = [(9, _version(db, 9, year, month)), (8, stale), (7, 0)]  # 7: not submitted
+    told = []
+    returned, skipped = submissions.bulk_return(
+        db, dm, items, year, month, "Recheck the rooms.", TEST_TODAY, lambda *p: told.append(p)
+    )
+    assert returned == [9]
+    assert [s for s, _ in skipped] == [8, 7]
+    assert told == [(1, 3), (2, 3)]
+    assert _row(db, 9, year, month).status == sm.RETURNED
+    assert _row(db, 8, year, month).status == sm.SUBMITTED
+    # Without a comment nothing is returned.
+    returned, skipped = submissions.bulk_return(
+        db, dm, [(8, _version(db, 8, year, month))], year, month, "  ", TEST_TODAY
+    )
+    assert returned == [] and "comment" in skipped[0][1].lower()
+    assert _row(db, 8, year, month).status == sm.SUBMITTED
+
+
 def test_only_an_administrator_sets_thresholds(db):
     dm = _person(db, "dm02@example.com")
     assert not submissions.set_thresholds(db, dm, 0.1, 100).ok
@@ -383,21 +416,44 @@ def _forged_decision(client, site_id, version, button="ws-sub-approve"):
     )
 
 
+def _background(client, body, timeout=60.0):
+    """Post a background callback the way the renderer does: the first answer names the
+    job, then the same request with its handles is repeated until the job's answer comes
+    (the job runs in the worker or a local process)."""
+    import time
+
+    answer = client.post("/_dash-update-component", json=body)
+    handles = answer.get_json()
+    assert answer.status_code == 200 and "cacheKey" in handles and "job" in handles, handles
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = client.post(
+            "/_dash-update-component",
+            json=body,
+            query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]},
+        )
+        data = answer.get_json() if answer.status_code == 200 else None
+        if answer.status_code != 200 or (data and "response" in data):
+            return answer
+        time.sleep(0.2)
+    raise AssertionError("the background job did not answer in time")
+
+
 def _forged_bulk(client, site_id, version):
     outputs = [
         {"id": "review-message", "property": "children"},
         {"id": "review-refresh", "property": "data"},
         {"id": "review-comment", "property": "value"},
     ]
-    return _post(
-        client,
-        "..review-message.children...review-refresh.data...review-comment.value..",
-        outputs,
-        [
+    body = {
+        "output": "..review-message.children...review-refresh.data...review-comment.value..",
+        "outputs": outputs,
+        "inputs": [
             {"id": "review-approve", "property": "n_clicks", "value": 1},
             {"id": "review-return", "property": "n_clicks", "value": None},
         ],
-        [
+        "changedPropIds": ["review-approve.n_clicks"],
+        "state": [
             {
                 "id": "review-grid",
                 "property": "selectedRows",
@@ -407,8 +463,8 @@ def _forged_bulk(client, site_id, version):
             {"id": "review-comment", "property": "value", "value": ""},
             {"id": "review-refresh", "property": "data", "value": 0},
         ],
-        "review-approve.n_clicks",
-    )
+    }
+    return _background(client, body)
 
 
 def test_forged_callbacks_cannot_approve_as_account_manager_or_in_another_district(db, auth):
