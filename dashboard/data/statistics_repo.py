@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import (
@@ -36,10 +36,25 @@ def statistic_days(
 
 
 def statistic_days_by_day(
-    session: Session, site_id: int, kind: str, first: dt.date, last: dt.date
-) -> dict[dt.date, dict]:
-    """``statistic_days`` as plain dicts keyed by day (id, version, updated_by, the fields)."""
-    return {row["day"]: dict(row) for row in _day_rows(session, site_id, kind, first, last)}
+    session: Session, site_id: int, spans: list[tuple[str, dt.date, dt.date]]
+) -> dict[tuple[str, dt.date], dict]:
+    """The rows of several (kind, first, last) spans in one statement, as plain dicts (id,
+    day, version, updated_by, the fields) keyed by (kind, day)."""
+    d = SiteStatisticDay
+    chosen = or_(*[and_(d.kind == k, d.day >= a, d.day <= b) for k, a, b in spans])
+    query = (
+        select(
+            d.kind,
+            d.id,
+            d.day,
+            d.version,
+            User.display_name.label("updated_by"),
+            *[getattr(d, c) for c in STAT_COLUMNS],
+        )
+        .outerjoin(User, User.id == d.updated_by_id)
+        .where(d.site_id == site_id, chosen)
+    )
+    return {(row["kind"], row["day"]): dict(row) for row in session.execute(query).mappings()}
 
 
 def _day_rows(session: Session, site_id: int, kind: str, first: dt.date, last: dt.date):
@@ -108,29 +123,46 @@ def rates(session: Session, site_id: int, years: list[int], kinds: tuple[str, ..
             ParkingRateMonth.kind.in_(kinds),
         )
     )
-    return pd.DataFrame(
-        session.execute(query).mappings().all(),
+    return pd.DataFrame.from_records(
+        session.execute(query).all(),
         columns=["id", "kind", "year", "month", "category", "rate", "version", "updated_by"],
     )
 
 
 def month_rates(frame: pd.DataFrame, year: int, month: int) -> dict[str, float]:
     """The month's forecast rates per category: saved forecast, else budget, else 0."""
-    return rates_by_month(frame, [(year, month)])[(year, month)]
-
-
-def rates_by_month(
-    frame: pd.DataFrame, months: list[tuple[int, int]]
-) -> dict[tuple[int, int], dict[str, float]]:
-    """``month_rates`` of each of ``months``, in one pass over the frame."""
-    result = {ym: dict.fromkeys(RATE_CATEGORIES, 0.0) for ym in months}
     rows = zip(frame["kind"], frame["year"], frame["month"], frame["category"], frame["rate"])  # noqa: B905
-    saved = {}
+    return rates_by_month(rows, [(year, month)])[(year, month)]
+
+
+def window_rates(
+    session: Session, site_id: int, months: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, float]]:
+    """``month_rates`` of each of ``months``, read in one plain statement."""
+    r = ParkingRateMonth
+    rows = session.execute(
+        select(r.kind, r.year, r.month, r.category, r.rate).where(
+            r.site_id == site_id,
+            r.kind.in_(("budget", "forecast")),
+            tuple_(r.year, r.month).in_(months),
+        )
+    ).all()
+    return rates_by_month(rows, months)
+
+
+def rates_by_month(rows, months: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, float]]:
+    """Per month of ``months`` the rates per category from (kind, year, month, category,
+    rate) rows: the saved forecast, else the budget, else 0."""
+    result = {ym: dict.fromkeys(RATE_CATEGORIES, 0.0) for ym in months}
+    forecast = []
     for kind, year, month, category, rate in rows:
-        if kind in ("budget", "forecast") and (int(year), int(month)) in result:
-            saved[(kind, int(year), int(month), category)] = float(rate)
-    for kind in ("budget", "forecast"):  # forecast overrides budget
-        for (k, year, month, category), rate in saved.items():
-            if k == kind:
-                result[(year, month)][category] = rate
+        key = (int(year), int(month))
+        if key not in result:
+            continue
+        if kind == "budget":
+            result[key][category] = float(rate)
+        elif kind == "forecast":
+            forecast.append((key, category, float(rate)))
+    for key, category, rate in forecast:  # forecast overrides budget
+        result[key][category] = rate
     return result

@@ -68,7 +68,7 @@ class StatisticsWindow:
     total_rooms: int
     months: list[tuple[int, int]]
     records: list[dict]  # one per day: day, editable, budget_*, forecast_*, actual_*, prior_*...
-    rates: pd.DataFrame  # repo.rates frame for the window's years
+    rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
 
     @cached_property
     def days(self) -> pd.DataFrame:
@@ -87,13 +87,19 @@ def load_window(
     last = dt.date(*months[-1], days_in_month(*months[-1]))
     budget = repo.budget_months(session, site_id, months)
     # Plain dicts per day: far faster than a pandas lookup per day and column.
-    forecast_by_day = repo.statistic_days_by_day(session, site_id, "forecast", first, last)
-    actual_by_day = repo.statistic_days_by_day(session, site_id, "actual", first, last)
-    prior_by_day = repo.statistic_days_by_day(
-        session, site_id, "actual", first - st.PRIOR_YEAR_OFFSET, last - st.PRIOR_YEAR_OFFSET
+    # One statement: the window's saved forecast and actuals, and the actuals a year before
+    # (52 weeks: the spans never overlap, so (kind, day) keys them apart).
+    offset = st.PRIOR_YEAR_OFFSET
+    by_day = repo.statistic_days_by_day(
+        session,
+        site_id,
+        [
+            ("forecast", first, last),
+            ("actual", first - offset, last - offset),
+            ("actual", first, last),
+        ],
     )
-    years = sorted({y for y, _ in months})
-    rate_frame = repo.rates(session, site_id, years, ("budget", "forecast", "actual"))
+    rates = repo.window_rates(session, site_id, months)
     rows = []
     spread: dict[tuple[int, int], dict] = {}  # the budget day is the same all month
     for day in pd.date_range(first, last).date:
@@ -102,7 +108,7 @@ def load_window(
             spread[(day.year, day.month)] = budget_day(budget, day, site.total_rooms)
         b = spread[(day.year, day.month)]
         row.update({f"budget_{k}": v for k, v in b.items()})
-        saved = forecast_by_day.get(day)
+        saved = by_day.get(("forecast", day))
         if saved is not None:
             row.update({f"forecast_{c}": float(saved[c]) for c in repo.STAT_COLUMNS})
             row["version"] = int(saved["version"])
@@ -111,10 +117,10 @@ def load_window(
             row.update({f"forecast_{c}": b.get(c, 0.0) for c in repo.STAT_COLUMNS})
             row["version"] = 0
             row["updated_by"] = None
-        loaded = actual_by_day.get(day)
+        loaded = by_day.get(("actual", day))
         if loaded is not None:
             row.update({f"actual_{c}": float(loaded[c]) for c in repo.STAT_COLUMNS})
-        earlier = prior_by_day.get(day - st.PRIOR_YEAR_OFFSET)
+        earlier = by_day.get(("actual", day - offset))
         if earlier is not None:
             row.update({f"prior_{c}": float(earlier[c]) for c in repo.STAT_COLUMNS})
         rows.append(row)
@@ -125,7 +131,7 @@ def load_window(
         site.total_rooms,
         months,
         rows,
-        rate_frame,
+        rates,
     )
 
 
@@ -275,10 +281,7 @@ def window_payload(window: StatisticsWindow) -> dict:
         "total_rooms": window.total_rooms,
         "months": [list(m) for m in window.months],
         "days": records,
-        "rates": {
-            f"{y}-{m:02d}": rates
-            for (y, m), rates in repo.rates_by_month(window.rates, window.months).items()
-        },
+        "rates": {f"{y}-{m:02d}": window.rates[(y, m)] for y, m in window.months},
     }
 
 
