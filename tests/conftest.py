@@ -209,3 +209,28 @@ def person_for_site(db, portfolio, site_id, role="district_manager"):
     with db.read() as session:
         user = session.scalar(select(User).where(User.email == users.at[grant.user_id, "email"]))
         return principal_of(user)
+
+
+def post_background(client, body: dict, timeout: float = 60.0):
+    """Post a background callback the way the renderer does: the first answer names the
+    job, then the same request with its handles is repeated until the job's answer comes
+    (the job runs in the Celery worker or a local process). Returns the last response."""
+    import time
+
+    answer = client.post("/_dash-update-component", json=body)
+    if answer.status_code != 200:
+        return answer
+    handles = answer.get_json()
+    assert "cacheKey" in handles and "job" in handles, handles
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = client.post(
+            "/_dash-update-component",
+            json=body,
+            query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]},
+        )
+        data = answer.get_json() if answer.status_code == 200 else None
+        if answer.status_code != 200 or (data and "response" in data):
+            return answer
+        time.sleep(0.2)
+    raise AssertionError("the background job did not answer in time")

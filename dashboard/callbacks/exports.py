@@ -54,22 +54,30 @@ def register_grid_export(app: Dash, grid_id: str, title: str) -> None:
         Input(f"{grid_id}-export-csv", "n_clicks"),
         Input(f"{grid_id}-export-xlsx", "n_clicks"),
         State(grid_id, "virtualRowData"),
-        State(grid_id, "rowData"),
         State(grid_id, "columnDefs"),
         State(grid_id, "filterModel"),
         State(f"{grid_id}-export-context", "data"),
         State(grid_id, "pinnedBottomRowData"),
+        # The file is written by a job (the Celery worker with Redis, a local process
+        # without), not on a request thread; the buttons wait for it.
+        background=True,
+        running=[
+            (Output(f"{grid_id}-export-csv", "loading"), True, False),
+            (Output(f"{grid_id}-export-xlsx", "loading"), True, False),
+        ],
         prevent_initial_call=True,
     )
-    def export(_csv, _xlsx, shown, rows, column_defs, filter_model, context, totals):
-        principal = current_principal()
-        if principal is None or not ctx.triggered_id:
-            raise PreventUpdate
-        kind = "csv" if ctx.triggered_id.endswith("csv") else "xlsx"
-        chosen = shown if shown is not None else rows
-        return build_export(
-            kind, title, principal, chosen, column_defs, filter_model, context, totals
-        )
+    def export(_csv, _xlsx, shown, column_defs, filter_model, context, totals):
+        with app.server.app_context():
+            principal = current_principal()
+            # The grid reports its rows as shown once it has any (virtualRowData); only
+            # those are posted, not the rows a second time.
+            if principal is None or not ctx.triggered_id or shown is None:
+                raise PreventUpdate
+            kind = "csv" if ctx.triggered_id.endswith("csv") else "xlsx"
+            return build_export(
+                kind, title, principal, shown, column_defs, filter_model, context, totals
+            )
 
 
 def register(app: Dash) -> None:

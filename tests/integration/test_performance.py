@@ -34,7 +34,7 @@ from dashboard.services import performance, pnl
 from dashboard.services import regional_report as rr
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import ScopeError
-from tests.conftest import TEST_TODAY, person_for_site, sites_of
+from tests.conftest import TEST_TODAY, person_for_site, post_background, sites_of
 
 COSTS = ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
 VEHICLES = (
@@ -753,6 +753,39 @@ def _report_post(app, client):
     )
 
 
+def _export_body(app, rows):
+    grid = "perf-trend-grid"
+    key = _callback_key(app, f"{grid}-export-download.data")
+    return {
+        "output": key,
+        "outputs": _outputs(key),
+        "inputs": [
+            {"id": f"{grid}-export-csv", "property": "n_clicks", "value": 1},
+            {"id": f"{grid}-export-xlsx", "property": "n_clicks", "value": None},
+        ],
+        "changedPropIds": [f"{grid}-export-csv.n_clicks"],
+        "state": [
+            {"id": grid, "property": "virtualRowData", "value": rows},
+            {"id": grid, "property": "columnDefs", "value": [{"field": "period"}]},
+            {"id": grid, "property": "filterModel", "value": {}},
+            {"id": f"{grid}-export-context", "property": "data", "value": [["Level", "All"]]},
+            {"id": grid, "property": "pinnedBottomRowData", "value": []},
+        ],
+    }
+
+
+def test_a_grid_export_is_written_by_a_job_and_names_who_exported_it(app, auth):
+    auth.login("exec1@example.com")
+    rows = [{"period": "2026-01"}, {"period": "2026-02"}]
+    answer = post_background(auth.client, _export_body(app, rows))
+    assert answer.status_code == 200
+    sent = answer.get_json()["response"]["perf-trend-grid-export-download"]["data"]
+    assert sent["filename"].startswith("kpi-trends-") and sent["filename"].endswith(".csv")
+    text = sent["content"]
+    assert "2026-01" in text and "2026-02" in text
+    assert "exec1@example.com" in text and "Level" in text
+
+
 def _export_post(app, client):
     grid = "perf-trend-grid"
     rows = [{"period": "2026-01", "Actual": 1.0}]
@@ -762,7 +795,6 @@ def _export_post(app, client):
         [(f"{grid}-export-csv", "n_clicks", 1), (f"{grid}-export-xlsx", "n_clicks", None)],
         [
             (grid, "virtualRowData", rows),
-            (grid, "rowData", rows),
             (grid, "columnDefs", [{"field": "period"}]),
             (grid, "filterModel", {}),
             (f"{grid}-export-context", "data", []),

@@ -2,7 +2,8 @@
 the edit gate in the one save path, the stale-approval race, two reviewers at once, bulk
 approval skipping flagged sites, roles, the month-end lock and the audit rows.
 
-Months 2027-08, 2027-10 and 2027-11 and the sites used here are not touched by other tests."""
+Months 2027-08 to 2027-11 and the sites used here (district 2's 6 to 9) are not touched by
+other tests."""
 
 import datetime as dt
 import threading
@@ -17,7 +18,7 @@ from dashboard.services import review, submissions, workspace_save
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import can_edit_site
-from tests.conftest import TEST_TODAY
+from tests.conftest import TEST_TODAY, post_background
 
 EXPLAINED = {"flc": "Contract change agreed with the client.", "internal_revenue": "Same."}
 
@@ -416,29 +417,6 @@ def _forged_decision(client, site_id, version, button="ws-sub-approve"):
     )
 
 
-def _background(client, body, timeout=60.0):
-    """Post a background callback the way the renderer does: the first answer names the
-    job, then the same request with its handles is repeated until the job's answer comes
-    (the job runs in the worker or a local process)."""
-    import time
-
-    answer = client.post("/_dash-update-component", json=body)
-    handles = answer.get_json()
-    assert answer.status_code == 200 and "cacheKey" in handles and "job" in handles, handles
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = client.post(
-            "/_dash-update-component",
-            json=body,
-            query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]},
-        )
-        data = answer.get_json() if answer.status_code == 200 else None
-        if answer.status_code != 200 or (data and "response" in data):
-            return answer
-        time.sleep(0.2)
-    raise AssertionError("the background job did not answer in time")
-
-
 def _forged_bulk(client, site_id, version):
     outputs = [
         {"id": "review-message", "property": "children"},
@@ -464,7 +442,7 @@ def _forged_bulk(client, site_id, version):
             {"id": "review-refresh", "property": "data", "value": 0},
         ],
     }
-    return _background(client, body)
+    return post_background(client, body)
 
 
 def test_forged_callbacks_cannot_approve_as_account_manager_or_in_another_district(db, auth):
