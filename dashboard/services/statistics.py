@@ -225,7 +225,7 @@ def save_days(
         if not written:
             for name, (value, _) in edits.items():
                 conflicts.append(Conflict(day.isoformat(), name, value, None, None))
-                continue
+            continue  # the caller rolls back: no audit rows for a day not written
         for name in INPUT_FIELDS + st.DERIVED_FIELDS:
             old = base.get(name, 0.0)
             new = values[name]
