@@ -26,6 +26,7 @@ from dashboard.data.frames import frame_of
 from dashboard.data.models import (
     FIGURE_COMPONENTS,
     FIGURE_LINES,
+    FIGURE_WATERFALL,
     FORECAST,
     Site,
     SiteFigureState,
@@ -46,7 +47,7 @@ def history_span(today: dt.date) -> tuple[tuple[int, int], tuple[int, int]]:
     return (today.year - 3, 1), (today.year + 1, 12)
 
 
-VALUE_COLUMNS = (*FIGURE_LINES, *FIGURE_COMPONENTS)
+VALUE_COLUMNS = (*FIGURE_LINES, *FIGURE_COMPONENTS, *FIGURE_WATERFALL)
 COLUMNS = [*KEYS, "series", "kind", *VALUE_COLUMNS, "ir_fallback"]
 
 # Long id lists are read in chunks: SQLite caps the bound parameters of one statement.

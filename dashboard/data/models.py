@@ -639,6 +639,9 @@ FIGURE_SERIES = ("forecast", "actual", "budget", "submitted")
 # The P&L lines of DOMAIN §7.1 and FLC; then the KPI components that are not P&L lines.
 FIGURE_LINES = (*PNL_LINES, "flc")
 FIGURE_COMPONENTS = tuple(c for c in KPI_COMPONENTS if c not in FIGURE_LINES)
+# Figures of the FLC variance breakdown: on the books and the forecast of open months, the
+# internal revenue the contract earns on their external revenue minus on the budget's.
+FIGURE_WATERFALL = ("ir_linked",)
 
 
 class SiteMonthFigure(Base):
@@ -677,6 +680,7 @@ class SiteMonthFigure(Base):
     vehicles: Mapped[float | None] = mapped_column(Float)
     labor_hours: Mapped[float | None] = mapped_column(Float)
     overtime_hours: Mapped[float | None] = mapped_column(Float)
+    ir_linked: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         CheckConstraint(

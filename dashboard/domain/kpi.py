@@ -16,13 +16,16 @@ Ratios are fractions (0–1); formatting as % happens at the edge.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+
+from dashboard.domain import revenue as rv
 
 # Additive per site-month amounts; every KPI below is built from these.
 COMPONENTS = (
@@ -471,6 +474,35 @@ def flc_waterfall(
     # By construction; a failure here is a programming error, not bad input.
     assert total == _flc_cents(target) - _flc_cents(budget)
     return {**{key: cents / 100 for key, cents in steps.items()}, WATERFALL_TOTAL: total / 100}
+
+
+def revenue_linked_ir(
+    terms: rv.SiteTerms,
+    month_start: dt.date,
+    budget_external_revenue: float,
+    budget_internal_revenue: float,
+    target_external_revenue: float,
+    target_payroll: float,
+    target_occupied_rooms: float,
+) -> float:
+    """The internal revenue the contract earns on the target's external revenue minus what it
+    earns on the budget's, every other input at the target's (month-alone contract math: an
+    annual share's year to date is not carried, the waterfall's IR-terms step takes the
+    rest). 0 when the external revenue did not move."""
+    if target_external_revenue == budget_external_revenue:
+        return 0.0
+    inputs = rv.MonthInputs(
+        month_start,
+        external_revenue=target_external_revenue,
+        occupied_rooms=target_occupied_rooms,
+        payroll=target_payroll,
+        budget_internal_revenue=budget_internal_revenue,
+    )
+    with_target = rv.internal_revenue(terms, inputs)
+    with_budget = rv.internal_revenue(
+        terms, replace(inputs, external_revenue=budget_external_revenue)
+    )
+    return round(with_target.total - with_budget.total, 2)
 
 
 def sum_waterfalls(items: Iterable[Mapping[str, float]]) -> dict[str, float]:

@@ -39,6 +39,7 @@ from dashboard.data import figures as repo
 from dashboard.data.db import Database
 from dashboard.data.frames import frame_of
 from dashboard.data.models import FIGURE_SERIES, PnlMonth, Site
+from dashboard.domain import pnl as pnl_domain
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as kpi_service
 from dashboard.services import pnl as pnl_service
@@ -155,7 +156,23 @@ def compute(
     if SUBMITTED in series:
         parts.append(_submitted(session, ids, today))
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    return frame.astype({"site_id": int, "year": int, "month": int})
+    frame = frame.astype({"site_id": int, "year": int, "month": int})
+    return _with_linked_ir(session, frame)
+
+
+def _with_linked_ir(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """The waterfall's revenue-linked internal revenue on the rows it compares with the
+    budget: the books (actual series) and the forecast series' open months."""
+    target = (frame["series"] == ACTUAL) | (
+        (frame["series"] == FORECAST) & (frame["kind"] != pnl_domain.ACTUAL_MONTH)
+    )
+    if not target.any():
+        return frame
+    budget = frame[frame["series"] == BUDGET]
+    frame.loc[target, "ir_linked"] = kpi_service.linked_ir(
+        session, frame[target], budget if not budget.empty else None
+    )
+    return frame
 
 
 def _write(session: Session, ids: list[int], today: dt.date, series, frame, first_year=None):

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import figures as figures_repo
+from dashboard.data.contract_terms import site_terms
 from dashboard.data.frames import read_frame
 from dashboard.data.models import (
     ForecastSnapshotLine,
@@ -207,6 +208,66 @@ def actual_components(session: Session, ids: list[int], months: Sequence[Month])
             frame["ledger_external_revenue"].notna(), frame.get("external_revenue")
         )
     return _finish(frame, ACTUAL)
+
+
+def linked_ir(
+    session: Session, target: pd.DataFrame, budget: pd.DataFrame | None = None
+) -> pd.Series:
+    """Per row of ``target`` (site_id, year, month, external_revenue, payroll,
+    occupied_rooms) ``kpi.revenue_linked_ir`` against the budget of the site-month (read
+    when ``budget`` is not given); NaN where the month has no budget, 0 for a site without
+    contract terms."""
+    if target.empty:
+        return pd.Series(index=target.index, dtype=float)
+    ids = sorted({int(s) for s in target["site_id"]})
+    if budget is None:
+        months = sorted({(int(y), int(m)) for y, m in zip(target.year, target.month, strict=True)})
+        budget = budget_components(session, ids, months)
+    terms = site_terms(session, ids)
+    plan = {
+        (int(s), int(y), int(m)): (_value(e), _value(i))
+        for s, y, m, e, i in zip(
+            budget["site_id"],
+            budget["year"],
+            budget["month"],
+            budget["external_revenue"],
+            budget["internal_revenue"],
+            strict=True,
+        )
+    }
+    out = []
+    for s, y, m, e, p, r in zip(
+        target["site_id"],
+        target["year"],
+        target["month"],
+        target["external_revenue"],
+        target["payroll"],
+        target["occupied_rooms"],
+        strict=True,
+    ):
+        key = (int(s), int(y), int(m))
+        if key not in plan:
+            out.append(np.nan)
+        elif key[0] not in terms:
+            out.append(0.0)
+        else:
+            budget_external, budget_internal = plan[key]
+            out.append(
+                kpi.revenue_linked_ir(
+                    terms[key[0]],
+                    dt.date(key[1], key[2], 1),
+                    budget_external,
+                    budget_internal,
+                    _value(e),
+                    _value(p),
+                    _value(r),
+                )
+            )
+    return pd.Series(out, index=target.index, dtype=float)
+
+
+def _value(value) -> float:
+    return 0.0 if value is None or value != value else float(value)
 
 
 def budget_components(session: Session, ids: list[int], months: Sequence[Month]) -> pd.DataFrame:
@@ -395,29 +456,43 @@ def components(
     last: Month,
     today: dt.date,
     series: Sequence[str] = SERIES,
+    with_linked_ir: bool = False,
 ) -> pd.DataFrame:
     """``computed_components`` as stored when the inputs last changed (D14): the derived
     figures of the sites, read in a fixed number of queries. Months outside the stored span
-    are computed."""
+    are computed. ``with_linked_ir``: also ``ir_linked`` (``linked_ir``) on the actual
+    rows and the forecast rows of open months."""
     ids = sorted({int(s) for s in site_ids})
     months = months_between(first, last)
+    columns = [*COLUMNS, "ir_linked"] if with_linked_ir else COLUMNS
     if not ids or not months:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     span_first, span_last = figures_repo.history_span(today)
     prior_first = add_months(*first, -12)
     if prior_first < span_first or last > span_last:
-        return computed_components(session, ids, first, last, today, series)
+        frame = computed_components(session, ids, first, last, today, series)
+        if with_linked_ir:
+            closed_through = add_months(today.year, today.month, -1)
+            closed = pd.Series(
+                [(y, m) <= closed_through for y, m in zip(frame.year, frame.month, strict=True)],
+                index=frame.index,
+                dtype=bool,
+            )
+            target = (frame["series"] == ACTUAL) | ((frame["series"] == FORECAST) & ~closed)
+            frame["ir_linked"] = np.nan
+            frame.loc[target, "ir_linked"] = linked_ir(session, frame[target])
+        return frame
     stored = figures_repo.read(
         session,
         ids,
         ("actual", "budget", "submitted", "forecast"),
         prior_first,
         last,
-        columns=kpi.COMPONENTS,
+        columns=[*kpi.COMPONENTS, *(["ir_linked"] if with_linked_ir else [])],
     )
-    parts = _chosen(stored, first, last, today, series, COLUMNS)
+    parts = _chosen(stored, first, last, today, series, columns)
     if not parts:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     frame = pd.concat(parts, ignore_index=True)
     frame = frame.sort_values(["series", "site_id", "year", "month"], kind="stable")
     return frame.astype({"site_id": int, "year": int, "month": int}).reset_index(drop=True)

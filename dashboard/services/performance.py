@@ -10,17 +10,15 @@ district manager compares a site with its whole region) but are never named: the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.data.contract_terms import site_terms
 from dashboard.data.models import District, Region, Site
 from dashboard.domain import kpi
-from dashboard.domain import revenue as rv
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as components_service
 from dashboard.services.kpi import ACTUAL, BUDGET, FORECAST, SERIES_LABELS, Month
@@ -342,29 +340,6 @@ def _drivers(row) -> kpi.FlcDrivers:
     )
 
 
-def _revenue_linked_ir(
-    terms: rv.SiteTerms, month: dt.date, budget: kpi.FlcDrivers, target: kpi.FlcDrivers, rooms
-) -> float:
-    """The internal revenue the contract earns on the target's external revenue minus what it
-    earns on the budget's, every other input at the target's (month-alone contract math: an
-    annual share's year to date is not carried, the waterfall's IR-terms step takes the
-    rest)."""
-    if target.external_revenue == budget.external_revenue:
-        return 0.0
-    inputs = rv.MonthInputs(
-        month,
-        external_revenue=target.external_revenue,
-        occupied_rooms=rooms,
-        payroll=target.payroll,
-        budget_internal_revenue=budget.internal_revenue,
-    )
-    with_target = rv.internal_revenue(terms, inputs)
-    with_budget = rv.internal_revenue(
-        terms, replace(inputs, external_revenue=budget.external_revenue)
-    )
-    return round(with_target.total - with_budget.total, 2)
-
-
 def flc_waterfall(
     session: Session,
     principal: Principal,
@@ -381,7 +356,7 @@ def flc_waterfall(
     check_range(first, last, today)
     ids, label = sites_for(session, principal, today, level, target)
     parts = components_service.components(
-        session, ids, first, last, today, (ACTUAL, BUDGET, FORECAST)
+        session, ids, first, last, today, (ACTUAL, BUDGET, FORECAST), with_linked_ir=True
     )
     closed_through = add_months(today.year, today.month, -1)
     closed = [(y, m) <= closed_through for y, m in zip(parts.year, parts.month, strict=True)]
@@ -393,18 +368,13 @@ def flc_waterfall(
     budget_rows = parts[parts["series"] == BUDGET]
     keys = ["site_id", "year", "month"]
     both = budget_rows.merge(target_rows, on=keys, suffixes=("_b", "_t"))
-    terms = site_terms(session, ids)
     items = []
     budget_flc = target_flc = 0.0
     for row in both.itertuples(index=False):
         b = _drivers(_Suffixed(row, "_b"))
         t = _drivers(_Suffixed(row, "_t"))
-        rooms = row.occupied_rooms_t if not np.isnan(row.occupied_rooms_t) else 0.0
-        linked = (
-            _revenue_linked_ir(terms[row.site_id], dt.date(row.year, row.month, 1), b, t, rooms)
-            if row.site_id in terms
-            else 0.0
-        )
+        # Stored with the figures (D14): no contract math on the request path.
+        linked = 0.0 if np.isnan(row.ir_linked_t) else float(row.ir_linked_t)
         items.append(kpi.flc_waterfall(b, t, linked))
         budget_flc += b.flc
         target_flc += t.flc
