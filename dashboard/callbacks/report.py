@@ -124,6 +124,23 @@ def _crumbs(data: dict, drill: dict):
 ROLLUP_SECONDS = 1800
 
 
+# Reports computed for a fingerprint (``rr.fingerprint``: scope, figure and decision
+# versions, thresholds, day) are shared by everyone who would get the same one, on every
+# instance (Redis) — an executive opening the report after another computes nothing.
+REPORT_SECONDS = 600
+
+
+def _report(principal, year: int) -> rr.Report:
+    cache = current_app.extensions["dashboard.cache"]
+    with get_db().read() as session:
+        key = f"report:{rr.fingerprint(session, principal, today(), year)}"
+        report = cache.get(key)
+        if report is None:
+            report = rr.regional_report(session, principal, today(), year)
+            cache.set(key, report, timeout=REPORT_SECONDS)
+    return report
+
+
 def _rollup_data(report, principal) -> dict:
     return {
         "regions": report.regions,
@@ -164,8 +181,7 @@ def _kept(handle) -> dict | None:
             data = None
     if data is None:
         try:
-            with get_db().read() as session:
-                report = rr.regional_report(session, principal, today(), _year(handle.get("year")))
+            report = _report(principal, _year(handle.get("year")))
         except ValueError:  # a year the report does not offer
             return None
         data = _rollup_data(report, principal)
@@ -193,8 +209,7 @@ def register(app: Dash) -> None:
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
-        with get_db().read() as session:
-            report = rr.regional_report(session, principal, today(), _year(year))
+        report = _report(principal, _year(year))
         data = _rollup_data(report, principal)
         handle = _keep(principal, data, report.year)
         if report.sites:
@@ -365,8 +380,7 @@ def _export(set_progress, trigger, year: int):
         raise PreventUpdate
     kind = "xlsx" if trigger == "report-export-xlsx" else "html"
     set_progress((10, "Step 1 of 3: computing the report…"))
-    with get_db().read() as session:
-        report = rr.regional_report(session, principal, today(), year)
+    report = _report(principal, year)
     what = "workbook" if kind == "xlsx" else "print-ready document"
     set_progress((60, f"Step 2 of 3: writing the {what} ({len(report.sites)} sites)…"))
     stamp = f"{dt.date.today():%Y-%m-%d}"

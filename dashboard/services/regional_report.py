@@ -12,16 +12,17 @@ submission) with the books: MAPE and bias over the site-months (error = (A − F
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.data import figures as figures_repo
-from dashboard.data.models import ForecastSubmission
+from dashboard.data.models import ForecastSubmission, SiteFigureState
 from dashboard.domain import kpi
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
@@ -155,6 +156,35 @@ def _with_ratios(row: dict, mape, bias, site_within: list[bool]) -> dict:
     for field in MONEY_FIELDS:
         row[field] = round(float(row[field]), 2)
     return row
+
+
+def fingerprint(
+    session: Session, principal: Principal, today: dt.date, year: int | None = None
+) -> str:
+    """What the report of ``year`` for this person depends on, in a few aggregate reads:
+    the sites they may see, the versions of those sites' stored figures (every refresh moves
+    one), the versions of next month's submissions (every decision moves one), the
+    thresholds, the day. Two equal fingerprints give the same report (site and district
+    names aside, which no version covers)."""
+    year = year or today.year
+    scope = visible_sites(principal, today)
+    ids = sorted(visible_site_ids(session, principal, today))
+    s = SiteFigureState
+    figures = session.execute(
+        select(
+            func.count(), func.sum(s.inputs_version), func.sum(s.figures_version), func.max(s.as_of)
+        ).where(s.site_id.in_(scope))
+    ).one()
+    fy, fm = forecast_month(today)
+    f = ForecastSubmission
+    decisions = session.execute(
+        select(func.count(), func.sum(f.version)).where(
+            f.site_id.in_(scope), f.year == fy, f.month == fm
+        )
+    ).one()
+    limits = thresholds(session)
+    text = repr((year, today, ids, tuple(figures), tuple(decisions), limits.pct, limits.amount))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def regional_report(

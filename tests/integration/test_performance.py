@@ -966,3 +966,57 @@ def test_a_kept_report_roll_up_follows_the_persons_scope(app, auth, portfolio, d
                     .where(ScopeAssignment.id == grant_id)
                     .values(valid_to=valid_to)
                 )
+
+
+def test_a_shared_report_is_computed_again_once_a_save_moves_the_figures(app, auth, db, portfolio):
+    """Reports are kept per fingerprint (scope, figure and decision versions, thresholds,
+    day) and shared; a save moves the fingerprint, so the next open shows the new figures."""
+    import datetime as dt
+
+    from dashboard.services import statistics as stats
+    from dashboard.services import workspace_save
+
+    executive = _person(db, portfolio.demo_accounts["executive"])
+    with db.read() as session:
+        before = rr.fingerprint(session, executive, TEST_TODAY, 2026)
+        assert rr.fingerprint(session, executive, TEST_TODAY, 2026) == before
+        manager = _person(db, portfolio.demo_accounts["district_manager"])
+        assert rr.fingerprint(session, manager, TEST_TODAY, 2026) != before
+
+    auth.login(portfolio.demo_accounts["executive"])
+
+    def total():
+        handle = _report_post(app, auth.client).get_json()["response"]["report-data"]["data"]
+        answer = _post(
+            auth.client,
+            _callback_key(app, "report-grid.rowData"),
+            [("report-data", "data", handle), ("report-drill", "data", {})],
+            [],
+            "report-data.data",
+        )
+        return answer.get_json()["response"]["report-grid"]["pinnedBottomRowData"][0]
+
+    first = total()
+    assert total() == first  # the kept report, unchanged
+
+    site_id = 3  # a revenue-share hotel: its statistics move external and internal revenue
+    person = person_for_site(db, portfolio, site_id, role="account_manager")
+    day = dt.date(2026, 12, 10)
+    with db.read() as session:
+        window = stats.load_window(session, person, site_id, (2026, 12), TEST_TODAY)
+        row = next(r for r in window.records if r["day"] == day)
+    result = workspace_save.save_forecast_inputs(
+        db,
+        person,
+        site_id,
+        [stats.StatisticEdit(day, "valet_daily", row["forecast_valet_daily"] + 40, row["version"])],
+        [],
+        TEST_TODAY,
+    )
+    assert result.ok, result
+    with db.read() as session:
+        assert rr.fingerprint(session, executive, TEST_TODAY, 2026) != before
+        fresh = rr.regional_report(session, executive, TEST_TODAY, 2026).total
+    after = total()
+    assert after["forecast_flc"] != first["forecast_flc"]
+    assert after["forecast_flc"] == pytest.approx(fresh["forecast_flc"], abs=0.01)
