@@ -164,9 +164,12 @@ def main(argv: list[str] | None = None) -> int:
              "--out", str(recorded)],
             cwd=ROOT, check=True,
         )  # fmt: skip
-        report["browser"] = {
-            name: step["browser_ms"] for name, step in json.loads(recorded.read_text()).items()
-        }
+        steps = json.loads(recorded.read_text())
+        report["browser"] = {name: step["browser_ms"] for name, step in steps.items()}
+        report["payload_bytes"] = _largest_payloads(steps)
+        print("Largest callback bodies (posted / returned bytes):", flush=True)
+        for output, (posted, returned) in report["payload_bytes"].items():
+            print(f"  {posted:>8,} / {returned or 0:>8,}  {output[:90]}", flush=True)
         for users in args.users:
             prefix = OUT_DIR / f"load-{users}"
             load_before = os.getloadavg()
@@ -214,6 +217,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nBrowser (one person, quiet): {report.get('browser')}")
     print(f"Wrote {args.json}")
     return 0
+
+
+def _largest_payloads(steps: dict, top: int = 6) -> dict[str, tuple[int, int | None]]:
+    """The callbacks that posted or returned the most, per output: (posted, returned)."""
+    sizes: dict[str, tuple[int, int | None]] = {}
+    for step in steps.values():
+        for request in step["requests"]:
+            output = str(request["body"].get("output", "?"))
+            posted, returned = request.get("posted_bytes", 0), request.get("returned_bytes")
+            old = sizes.get(output, (0, 0))
+            sizes[output] = (max(old[0], posted), max(old[1] or 0, returned or 0))
+    ranked = sorted(sizes.items(), key=lambda item: -max(item[1][0], item[1][1] or 0))
+    return dict(ranked[:top])
 
 
 if __name__ == "__main__":

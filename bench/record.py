@@ -55,8 +55,9 @@ def _driver() -> webdriver.Chrome:
 
 
 def _callbacks(driver) -> list[dict]:
-    """Callback requests since the last call: body, and the milliseconds each took."""
-    sent, answered = {}, {}
+    """Callback requests since the last call: body, the bytes posted and returned (the
+    response as sent, headers included) and the milliseconds each took."""
+    sent, answered, sizes = {}, {}, {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         params = message.get("params", {})
@@ -66,6 +67,7 @@ def _callbacks(driver) -> list[dict]:
                 sent[params["requestId"]] = (params["timestamp"], request)
         elif message.get("method") == "Network.loadingFinished":
             answered[params["requestId"]] = params["timestamp"]
+            sizes[params["requestId"]] = params.get("encodedDataLength")
     out = []
     for request_id, (at, request) in sorted(sent.items(), key=lambda item: item[1][0]):
         body = request.get("postData")
@@ -76,6 +78,8 @@ def _callbacks(driver) -> list[dict]:
             {
                 "url": request["url"].split("//", 1)[1].split("/", 1)[1],
                 "body": json.loads(body),
+                "posted_bytes": len(body.encode()),
+                "returned_bytes": sizes.get(request_id),
                 "browser_ms": None if took is None else round((took - at) * 1000, 1),
             }
         )

@@ -83,13 +83,16 @@ def _forecast(
     session: Session, ids: list[int], today: dt.date, years: Sequence[int] | None = None
 ) -> pd.DataFrame:
     years = repo.forecast_years(today) if years is None else years
+    drivers: dict = {}  # the walk's drivers of open months: read once, not again
     lines = pd.concat(
-        [pnl_service.computed_lines(session, ids, y, today) for y in years],
+        [pnl_service.computed_lines(session, ids, y, today, drivers_out=drivers) for y in years],
         ignore_index=True,
     )
     last = _span(today, FORECAST)[1]
     open_months = _months((today.year, today.month), last)
-    components = kpi_service.live_forecast(session, ids, open_months, today, lines=lines)
+    components = kpi_service.live_forecast(
+        session, ids, open_months, today, lines=lines, drivers=drivers
+    )
     extra = [c for c in repo.VALUE_COLUMNS if c in components and c not in lines]
     frame = lines.merge(components[[*KEYS, *extra]], on=KEYS, how="left")
     return _with_series(frame, FORECAST)
@@ -169,9 +172,21 @@ def _with_linked_ir(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     if not target.any():
         return frame
     budget = frame[frame["series"] == BUDGET]
-    frame.loc[target, "ir_linked"] = kpi_service.linked_ir(
-        session, frame[target], budget if not budget.empty else None
-    )
+    if budget.empty:
+        # A refresh of the forecast alone: the budget is the stored one (no input of a
+        # refresh can move it).
+        chosen = frame[target]
+        keys = chosen["year"] * 100 + chosen["month"]
+        first, last = int(keys.min()), int(keys.max())
+        budget = repo.read(
+            session,
+            sorted({int(s) for s in chosen["site_id"]}),
+            (BUDGET,),
+            (first // 100, first % 100),
+            (last // 100, last % 100),
+            columns=("external_revenue", "internal_revenue"),
+        )
+    frame.loc[target, "ir_linked"] = kpi_service.linked_ir(session, frame[target], budget)
     return frame
 
 

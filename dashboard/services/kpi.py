@@ -342,9 +342,11 @@ def live_forecast(
     months: Sequence[Month],
     today: dt.date,
     lines: pd.DataFrame | None = None,
+    drivers: dict | None = None,
 ) -> pd.DataFrame:
     """The current month (trending) and later months, as the P&L and the workspace show
-    them; ``lines``: the engine's P&L lines of those months when already computed."""
+    them; ``lines``: the engine's P&L lines of those months when already computed, and
+    ``drivers`` the drivers its walk used (``pnl.computed_lines(drivers_out=...)``)."""
     if not months:
         return pd.DataFrame(columns=COLUMNS)
     if lines is None:
@@ -359,15 +361,23 @@ def live_forecast(
     lines = lines[[(y, m) in wanted for y, m in zip(lines["year"], lines["month"], strict=True)]]
     lines = lines[[*KEYS, "external_revenue", "internal_revenue", "payroll", "flc"]]
 
-    current = (today.year, today.month)
-    later = [ym for ym in months if ym != current]
-    drivers = []
-    for year in sorted({y for y, _ in later}):
-        chosen = [m for y, m in later if y == year]
-        drivers.append(forecast_drivers(session, ids, year, chosen).months)
-    if current in wanted:
-        drivers.append(trending_drivers(session, ids, today).months)
-    driver_frame = pd.concat(drivers, ignore_index=True)[[*KEYS, "occupied_rooms", "labor_hours"]]
+    if drivers is not None:
+        chosen = [
+            (s, y, m, record["occupied_rooms"], record["labor_hours"])
+            for (s, y, m), record in drivers.items()
+            if (y, m) in wanted
+        ]
+        driver_frame = pd.DataFrame(chosen, columns=[*KEYS, "occupied_rooms", "labor_hours"])
+    else:
+        current = (today.year, today.month)
+        later = [ym for ym in months if ym != current]
+        parts = []
+        for year in sorted({y for y, _ in later}):
+            chosen_months = [m for y, m in later if y == year]
+            parts.append(forecast_drivers(session, ids, year, chosen_months).months)
+        if current in wanted:
+            parts.append(trending_drivers(session, ids, today).months)
+        driver_frame = pd.concat(parts, ignore_index=True)[[*KEYS, "occupied_rooms", "labor_hours"]]
 
     first, last = date_span(months)
     vehicles = _forecast_vehicles(session, ids, months, today, first, last)

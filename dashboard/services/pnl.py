@@ -183,6 +183,7 @@ def _compute(
     terms: dict[int, rv.SiteTerms],
     variants: Sequence[dict[tuple[int, int, int], DriverChange] | None] = (None,),
     keep: set[tuple[int, int]] | None = None,
+    drivers_out: dict | None = None,
 ) -> list[list[dict]]:
     """P&L lines of ``ids`` for the consecutive ``months``, once per variant of driver
     changes (None: the saved forecast): per variant, one dict per site-month. The inputs are
@@ -203,6 +204,8 @@ def _compute(
         if open_months
         else pnl.MonthWalkInputs({}, {}, {})
     )
+    if drivers_out is not None:  # the saved forecast's drivers, for callers that need them
+        drivers_out.update(loaded.drivers)
     results = []
     for changes in variants:
         inputs = loaded
@@ -234,13 +237,19 @@ def _lines_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def computed_lines(
-    session: Session, site_ids: Sequence[int], year: int, today: dt.date
+    session: Session,
+    site_ids: Sequence[int],
+    year: int,
+    today: dt.date,
+    drivers_out: dict | None = None,
 ) -> pd.DataFrame:
     """The P&L of ``site_ids`` for the 12 months of ``year``, computed by the engine from
     the inputs: one row per site × month with ``LINE_COLUMNS`` (kind actual | trending |
     forecast, the 8 lines, FLC, and the reason the internal revenue fell back to budget, else
-    None). ``dashboard.services.figures`` stores it; views read ``pnl_lines``."""
-    return pnl_line_variants(session, site_ids, year, today, [None])[0]
+    None). ``dashboard.services.figures`` stores it; views read ``pnl_lines``.
+    ``drivers_out``: filled with the drivers of the open months the walk used, keyed by
+    (site, year, month) (``occupied_rooms``, ``labor_hours``, ...)."""
+    return pnl_line_variants(session, site_ids, year, today, [None], drivers_out)[0]
 
 
 def pnl_lines(session: Session, site_ids: Sequence[int], year: int, today: dt.date) -> pd.DataFrame:
@@ -272,6 +281,7 @@ def pnl_line_variants(
     year: int,
     today: dt.date,
     variants: Sequence[dict[tuple[int, int, int], DriverChange] | None],
+    drivers_out: dict | None = None,
 ) -> list[pd.DataFrame]:
     """``pnl_lines`` once per variant: None is the saved forecast; a dict of driver changes
     keyed by (site, year, month) is added to the saved forecast drivers — the P&L as it will
@@ -282,10 +292,20 @@ def pnl_line_variants(
     months = [(year, m) for m in range(1, 13)]
     open_year = any(pnl.month_kind(year, m, today) != pnl.ACTUAL_MONTH for m in range(1, 13))
     back = {s for s in ids if open_year and pnl.looks_back(terms[s])}
-    results = _compute(session, [s for s in ids if s not in back], months, today, terms, variants)
+    results = _compute(
+        session,
+        [s for s in ids if s not in back],
+        months,
+        today,
+        terms,
+        variants,
+        drivers_out=drivers_out,
+    )
     if back:
         longer = [(year - 1, m) for m in range(1, 13)] + months
-        earlier = _compute(session, sorted(back), longer, today, terms, variants)
+        earlier = _compute(
+            session, sorted(back), longer, today, terms, variants, drivers_out=drivers_out
+        )
         for rows, more in zip(results, earlier, strict=True):
             rows += [r for r in more if r["year"] == year]
     return [_lines_frame(rows) for rows in results]

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -301,6 +302,30 @@ def test_live_forecast_of_the_open_months_is_the_pnl(db):
                 row.month,
                 line,
             )
+
+
+def test_live_forecast_from_the_walks_drivers_equals_reading_them_again(db):
+    """The figures refresh hands the P&L walk's drivers to the live forecast instead of
+    reading them a second time: the components are the same either way."""
+    months = [(2026, 11), (2026, 12), *[(2027, m) for m in range(1, 13)]]
+    with db.read() as session:
+        ids = sorted(session.scalars(select(Site.id)))[:12]
+        drivers: dict = {}
+        lines = pd.concat(
+            [
+                pnl.computed_lines(session, ids, year, TEST_TODAY, drivers_out=drivers)
+                for year in (2026, 2027)
+            ],
+            ignore_index=True,
+        )
+        handed = kpi_service.live_forecast(session, ids, months, TEST_TODAY, lines, drivers)
+        read = kpi_service.live_forecast(session, ids, months, TEST_TODAY, lines)
+    assert len(handed) == len(ids) * len(months)
+    assert handed["occupied_rooms"].notna().any() and handed["labor_hours"].notna().any()
+    pd.testing.assert_frame_equal(
+        handed.sort_values(["site_id", "year", "month"]).reset_index(drop=True),
+        read.sort_values(["site_id", "year", "month"]).reset_index(drop=True),
+    )
 
 
 # --- 3. KPI trends --------------------------------------------------------------------------
