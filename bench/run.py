@@ -1247,6 +1247,61 @@ def report_regional_executive(ctx: Context) -> Measurement:
     return result
 
 
+_REPORT_OUTPUTS = (
+    "report-data.data",
+    "report-cards.children",
+    "report-district-chart.figure",
+    "report-accuracy-chart.figure",
+    "report-top-bottom.children",
+    "report-risk-grid.rowData",
+    "report-risk-grid.columnDefs",
+    "report-risk-rule.children",
+    "report-risk-grid-export-context.data",
+    "report-drill.data",
+)
+
+
+def _report_callback(ctx: Context, kept: bool) -> Measurement:
+    """The report page's compute callback for an executive through the Flask app: the
+    report, its cards, charts and at-risk grid, JSON-serialised. ``kept``: another person
+    with the same scope opened it before (the report kept for its fingerprint); else the
+    shared cache is emptied before each run (computed)."""
+    client = ctx.client("executive")
+    body = {
+        "output": "".join(f"..{o}" for o in _REPORT_OUTPUTS) + "..",
+        "outputs": [
+            {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in _REPORT_OUTPUTS
+        ],
+        "inputs": [
+            {"id": "report-year", "property": "value", "value": ctx.today.year},
+            {"id": "shell-figures-refreshed", "property": "data", "value": 0},
+        ],
+        "changedPropIds": ["report-year.value"],
+        "state": [],
+    }
+    cache = ctx.app.server.extensions["dashboard.cache"]
+
+    def op() -> int:
+        answer = client.post("/_dash-update-component", json=body)
+        if answer.status_code != 200 or "report-cards" not in answer.get_data(as_text=True):
+            raise BenchError(f"report callback answered {answer.status_code}")
+        return len(answer.data)
+
+    result = ctx.measure(op, setup=None if kept else cache.clear)
+    result.notes = "kept report (same fingerprint)" if kept else "computed (cache emptied)"
+    return result
+
+
+@scenario("report_callback_computed")
+def report_callback_computed(ctx: Context) -> Measurement:
+    return _report_callback(ctx, kept=False)
+
+
+@scenario("report_callback_kept")
+def report_callback_kept(ctx: Context) -> Measurement:
+    return _report_callback(ctx, kept=True)
+
+
 @scenario("report_regional_workbook")
 def report_regional_workbook(ctx: Context) -> Measurement:
     """The report's XLSX export end to end: the report + the five-sheet workbook."""

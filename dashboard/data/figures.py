@@ -18,6 +18,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -60,11 +61,31 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield ids[start : start + _CHUNK]
 
 
+def every_site(sites: Select) -> bool:
+    """Whether a scope's query of site ids is plain ``SELECT site.id FROM site`` (everyone
+    who sees every site): then no condition on the site is needed at all."""
+    columns = list(sites.selected_columns)
+    return (
+        sites.whereclause is None
+        and len(columns) == 1
+        and getattr(columns[0], "table", None) is Site.__table__
+        and columns[0].name == "id"
+        and list(sites.get_final_froms()) == [Site.__table__]
+        and sites._limit_clause is None  # noqa: SLF001 - no LIMIT / OFFSET either
+        and sites._offset_clause is None  # noqa: SLF001
+    )
+
+
+def site_filter(column, sites: Select):
+    """``column IN (sites)``, or nothing (TRUE) when the query is of every site."""
+    return true() if every_site(sites) else column.in_(sites)
+
+
 def _site_clauses(column, site_ids: Sequence[int] | Select) -> list:
     """``column IN (...)`` for the sites: one clause with a scope's query of site ids (no long
-    IN-list to compile), else one per chunk of the ids."""
+    IN-list to compile; none at all for every site), else one per chunk of the ids."""
     if isinstance(site_ids, Select):
-        return [column.in_(site_ids)]
+        return [site_filter(column, site_ids)]
     return [column.in_(chunk) for chunk in _chunks(sorted({int(s) for s in site_ids}))]
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Integer, Select, and_, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
 from dashboard.data.frames import read_frame
 from dashboard.data.models import (
     JobCode,
@@ -546,7 +547,7 @@ def ledger_month_sums(
     p = PnlMonth
     rows = session.execute(
         select(p.month, *[func.sum(getattr(p, line)) for line in pnl.PNL_LINES])
-        .where(p.site_id.in_(sites), p.year == year, p.kind == kind)
+        .where(figures_repo.site_filter(p.site_id, sites), p.year == year, p.kind == kind)
         .group_by(p.month)
     ).all()
     out = {line: np.zeros(12) for line in pnl.PNL_LINES}

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
 from dashboard.data.models import District, Region, ScopeAssignment, Site, User
 from dashboard.domain import pnl
 from dashboard.services.pnl import (
@@ -51,9 +52,10 @@ class Filters:
 
 def _filtered_sites(principal: Principal, today: dt.date, filters: Filters | None):
     filters = filters or Filters()
-    query = select(Site.id, Site.site_number, Site.name).where(
-        Site.id.in_(visible_sites(principal, today))
-    )
+    query = select(Site.id, Site.site_number, Site.name)
+    visible = visible_sites(principal, today)
+    if not figures_repo.every_site(visible):
+        query = query.where(Site.id.in_(visible))
     if filters.region_id is not None:
         query = query.where(
             Site.district_id.in_(select(District.id).where(District.region_id == filters.region_id))
