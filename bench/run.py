@@ -1268,7 +1268,7 @@ def _report_callback(ctx: Context, kept: bool) -> Measurement:
     shared cache is emptied before each run (computed)."""
     client = ctx.client("executive")
     body = {
-        "output": "".join(f"..{o}" for o in _REPORT_OUTPUTS) + "..",
+        "output": ".." + "...".join(_REPORT_OUTPUTS) + "..",
         "outputs": [
             {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in _REPORT_OUTPUTS
         ],
