@@ -141,6 +141,18 @@ def _report(principal, year: int) -> rr.Report:
     return report
 
 
+def _handled_report(handle) -> rr.Report | None:
+    """The report a handle names (its year), for the person asking: the kept one for their
+    fingerprint, else computed."""
+    principal = current_principal()
+    if principal is None or not isinstance(handle, dict):
+        return None
+    try:
+        return _report(principal, _year(handle.get("year")))
+    except ValueError:  # a year the report does not offer
+        return None
+
+
 def _rollup_data(report, principal) -> dict:
     return {
         "regions": report.regions,
@@ -194,11 +206,7 @@ def register(app: Dash) -> None:
     @app.callback(
         Output("report-data", "data"),
         Output("report-cards", "children"),
-        Output("report-district-chart", "figure"),
-        Output("report-accuracy-chart", "figure"),
         Output("report-top-bottom", "children"),
-        Output("report-risk-grid", "rowData"),
-        Output("report-risk-grid", "columnDefs"),
         Output("report-risk-rule", "children"),
         Output("report-risk-grid-export-context", "data"),
         Output("report-drill", "data"),
@@ -206,16 +214,15 @@ def register(app: Dash) -> None:
         Input(FIGURES_REFRESHED, "data"),
     )
     def compute(year, _figures_refreshed=None):
+        """The report's handle, cards and texts; the grid, the charts and the at-risk rows
+        follow from the handle in their own callbacks (the grid shows without waiting for
+        the charts to draw)."""
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
         report = _report(principal, _year(year))
         data = _rollup_data(report, principal)
         handle = _keep(principal, data, report.year)
-        if report.sites:
-            ranked, accuracy = report_view.charts_of(report)
-        else:
-            ranked = accuracy = charts.empty_figure("Regional report")
         top_bottom = dmc.Group(
             [
                 dmc.Text(
@@ -245,6 +252,43 @@ def register(app: Dash) -> None:
             ],
             gap="xl",
         )
+        rule = dict(rr.context_lines(report, principal))["At risk"]
+        return (
+            handle,
+            _cards(report.total, len(report.at_risk)),
+            top_bottom,
+            f"At risk: {rule}.",
+            data["context"],
+            {},
+        )
+
+    @app.callback(
+        Output("report-district-chart-box", "children"),
+        Output("report-accuracy-chart-box", "children"),
+        Input("report-data", "data"),
+    )
+    def draw(handle):
+        report = _handled_report(handle)
+        if report is None:
+            raise PreventUpdate
+        if not report.sites:
+            ranked = accuracy = charts.empty_figure("Regional report")
+        else:
+            ranked, accuracy = report_view.charts_of(report)
+        return (
+            dcc.Graph(id="report-district-chart", figure=ranked, config={"displaylogo": False}),
+            dcc.Graph(id="report-accuracy-chart", figure=accuracy, config={"displaylogo": False}),
+        )
+
+    @app.callback(
+        Output("report-risk-grid", "rowData"),
+        Output("report-risk-grid", "columnDefs"),
+        Input("report-data", "data"),
+    )
+    def at_risk(handle):
+        report = _handled_report(handle)
+        if report is None:
+            raise PreventUpdate
         risk_columns = [
             column(
                 f,
@@ -258,19 +302,7 @@ def register(app: Dash) -> None:
             )
             for f, h, k in rr.RISK_COLUMNS
         ]
-        rule = dict(rr.context_lines(report, principal))["At risk"]
-        return (
-            handle,
-            _cards(report.total, len(report.at_risk)),
-            ranked,
-            accuracy,
-            top_bottom,
-            report.at_risk,
-            risk_columns,
-            f"At risk: {rule}.",
-            data["context"],
-            {},
-        )
+        return report.at_risk, risk_columns
 
     @app.callback(
         Output("report-grid", "rowData"),

@@ -81,12 +81,14 @@ def layout(year: str | None = None, **_query):
             empty_grid("report-grid", getRowId="params.data.row_id", columnSize="autoSize"),
             dmc.Grid(
                 [
+                    # The charts arrive with their figures (the draw callback): the charting
+                    # library loads after the roll-up grid has its rows, not before.
                     dmc.GridCol(
-                        dcc.Graph(id="report-district-chart", config={"displaylogo": False}),
+                        html.Div(id="report-district-chart-box", className="chart-box"),
                         span={"base": 12, "md": 6},
                     ),
                     dmc.GridCol(
-                        dcc.Graph(id="report-accuracy-chart", config={"displaylogo": False}),
+                        html.Div(id="report-accuracy-chart-box", className="chart-box"),
                         span={"base": 12, "md": 6},
                     ),
                 ],
@@ -96,6 +98,8 @@ def layout(year: str | None = None, **_query):
             dmc.Title("At-risk sites", order=4, mt="md"),
             dmc.Text(id="report-risk-rule", size="sm", c="dimmed"),
             export_buttons("report-risk-grid"),
-            empty_grid("report-risk-grid"),
+            # A fixed height: the grid renders the rows in view, not all of them (hundreds of
+            # wrapped rows at a large portfolio).
+            empty_grid("report-risk-grid", height="420px"),
         ]
     )

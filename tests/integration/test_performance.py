@@ -945,6 +945,37 @@ def test_the_report_roll_up_stays_on_the_server_and_a_forged_handle_gets_nothing
     assert forged.status_code == 204  # nothing to show, no error
 
 
+def test_the_report_charts_and_at_risk_rows_follow_from_the_handle(app, auth, portfolio, db):
+    """The page's charts and at-risk grid are filled from the report's handle by their own
+    callbacks (the roll-up grid does not wait for them); a handle for a year the report
+    does not offer gives nothing."""
+    auth.login(portfolio.demo_accounts["executive"])
+    handle = _report_post(app, auth.client).get_json()["response"]["report-data"]["data"]
+
+    def post(output, data):
+        return _post(
+            auth.client,
+            _callback_key(app, output),
+            [("report-data", "data", data)],
+            [],
+            ("report-data.data"),
+        )
+
+    drawn = post("report-district-chart-box.children", handle).get_json()["response"]
+    ranked = drawn["report-district-chart-box"]["children"]["props"]
+    assert ranked["id"] == "report-district-chart" and ranked["figure"]["data"]
+    accuracy = drawn["report-accuracy-chart-box"]["children"]["props"]
+    assert accuracy["id"] == "report-accuracy-chart" and accuracy["figure"]["layout"]
+    risky = post("report-risk-grid.rowData", handle).get_json()["response"]["report-risk-grid"]
+    with db.read() as session:
+        executive = _person(db, portfolio.demo_accounts["executive"])
+        expected = rr.regional_report(session, executive, TEST_TODAY, handle["year"]).at_risk
+    assert [r["site_id"] for r in risky["rowData"]] == [r["site_id"] for r in expected]
+    assert any(c["field"] == "at_risk" for c in risky["columnDefs"])
+    for output in ("report-district-chart-box.children", "report-risk-grid.rowData"):
+        assert post(output, {"token": "x", "year": 1999}).status_code == 204
+
+
 def test_a_kept_report_roll_up_follows_the_persons_scope(app, auth, portfolio, db):
     """A roll-up kept on the server is read again only for the sites the person may see now:
     once a district manager's assignment ends, the drill shows none of its rows."""
