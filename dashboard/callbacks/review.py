@@ -4,7 +4,7 @@ search, bulk approve and return, the regional overview of late work."""
 from __future__ import annotations
 
 import dash_mantine_components as dmc
-from dash import Dash, Input, Output, State, ctx, html
+from dash import Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks.home import parse_month
@@ -69,7 +69,7 @@ def register(app: Dash) -> None:
         Output("review-grid", "rowData"),
         Output("review-grid", "pinnedBottomRowData"),
         Output("review-counts", "children"),
-        Output("review-chart", "figure"),
+        Output("review-chart-box", "children"),
         Output("review-region", "children"),
         Output("review-actions", "style"),
         Output("review-grid-export-context", "data"),
@@ -97,7 +97,15 @@ def register(app: Dash) -> None:
                     else None
                 )
         except (ScopeError, ValueError):
-            return [], [], "This district is not in your scope.", {}, None, {"display": "none"}, []
+            return (
+                [],
+                [],
+                "This district is not in your scope.",
+                None,
+                None,
+                {"display": "none"},
+                [],
+            )
         counts = rollup["counts"]
         summary = (
             f"{len(rollup['rows'])} sites · "
@@ -113,7 +121,11 @@ def register(app: Dash) -> None:
             rows,
             [review_view.total_row(rollup)],
             summary,
-            review_view.flc_variance_chart(review_view.grid_rows(rollup)),
+            dcc.Graph(
+                id="review-chart",
+                figure=review_view.flc_variance_chart(review_view.grid_rows(rollup)),
+                config={"displaylogo": False},
+            ),
             _region_table(overview) if overview is not None else None,
             {} if reviewer else {"display": "none"},
             [

@@ -234,16 +234,20 @@ def register(app: Dash) -> None:
         handle = _handle(payload, selection["start"])
         return handle, {}, empty, 0, None, no_update if keep_rates else {}
 
-    @app.callback(
+    # Turning a page is arithmetic on the page number: done in the browser, so a flip costs
+    # one request (the grid's rows), not two.
+    app.clientside_callback(
+        f"""function (_prev, _next, page) {{
+            const back = window.dash_clientside.callback_context.triggered_id === "stats-prev";
+            const next = (page || 0) + (back ? -1 : 1);
+            return Math.min(Math.max(next, 0), {statistics.WINDOW_MONTHS - 1});
+        }}""",
         Output("ws-page", "data", allow_duplicate=True),
         Input("stats-prev", "n_clicks"),
         Input("stats-next", "n_clicks"),
         State("ws-page", "data"),
         prevent_initial_call=True,
     )
-    def turn_page(_prev, _next, page):
-        step = -1 if ctx.triggered_id == "stats-prev" else 1
-        return min(max((page or 0) + step, 0), statistics.WINDOW_MONTHS - 1)
 
     @app.callback(
         Output("stats-grid", "rowData"),

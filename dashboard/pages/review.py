@@ -129,7 +129,9 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                         span={"base": 12, "lg": 8},
                     ),
                     dmc.GridCol(
-                        dcc.Graph(id="review-chart", config={"displaylogo": False}),
+                        # The chart comes with its figure: the charting library loads
+                        # after the grid has its rows, not before.
+                        html.Div(id="review-chart-box", className="chart-box"),
                         span={"base": 12, "lg": 4},
                     ),
                 ]
