@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -141,6 +142,30 @@ def read(
     for c in columns:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})
+
+
+def month_of_sites(
+    session: Session,
+    site_ids: Sequence[int] | Select,
+    series: str,
+    year: int,
+    month: int,
+    columns: Sequence[str],
+) -> dict[int, dict[str, float]]:
+    """One month of ``series`` per site as plain dicts of ``columns`` (NULL reads NaN)."""
+    f = SiteMonthFigure
+    out: dict[int, dict[str, float]] = {}
+    for sites in _site_clauses(f.site_id, site_ids):
+        rows = session.execute(
+            select(f.site_id, *[getattr(f, c) for c in columns]).where(
+                sites, f.series == series, f.year == year, f.month == month
+            )
+        ).all()
+        for site_id, *values in rows:
+            out[int(site_id)] = {
+                c: math.nan if v is None else float(v) for c, v in zip(columns, values, strict=True)
+            }
+    return out
 
 
 def site_totals(

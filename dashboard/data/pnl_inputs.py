@@ -510,9 +510,13 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
 
 
 def pnl_rows(
-    session: Session, ids: list[int], years: list[int], kinds: tuple[str, ...]
+    session: Session,
+    ids: list[int],
+    years: list[int],
+    kinds: tuple[str, ...],
+    month: int | None = None,
 ) -> dict[tuple[int, int, int, str], dict[str, float]]:
-    """``PnlMonth`` rows keyed by (site_id, year, month, kind)."""
+    """``PnlMonth`` rows keyed by (site_id, year, month, kind); ``month``: that month only."""
     if not ids:
         return {}
     fields = [*pnl.PNL_LINES, "vehicle_insurance", "occupied_rooms"]
@@ -529,6 +533,7 @@ def pnl_rows(
                 PnlMonth.site_id.in_(ids),
                 PnlMonth.year.in_(years),
                 PnlMonth.kind.in_(kinds),
+                *([] if month is None else [PnlMonth.month == month]),
             )
         )
         .fetchall()

@@ -9,6 +9,8 @@ from collections import defaultdict
 from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
+from dashboard.data import pnl_inputs
 from dashboard.data.models import (
     District,
     ForecastSubmission,
@@ -69,14 +71,24 @@ def _variance(forecast: float, budget: float) -> tuple[float, float | None]:
     return pnl_domain.variance(forecast, budget)
 
 
-def _by_site(frame) -> dict[int, dict[str, float]]:
-    """The P&L lines of a frame keyed by site (one row per site)."""
-    columns = [line for line in LINES if line in frame.columns]
-    values = frame[columns].to_numpy(dtype=float).tolist()
-    return {
-        int(s): dict(zip(columns, v, strict=True))
-        for s, v in zip(frame["site_id"], values, strict=True)
-    }
+def _month_figures(session, ids: list[int], year: int, month: int, today: dt.date):
+    """Per site the month's forecast lines (the stored figures; other years computed) and
+    its budget lines (the budget rows; a site without one reads 0)."""
+    if year in figures_repo.forecast_years(today):
+        forecast = figures_repo.month_of_sites(session, ids, "forecast", year, month, LINES)
+    else:
+        frame = pnl_service.month_lines(session, ids, year, month, today)
+        values = frame[list(LINES)].to_numpy(dtype=float).tolist()
+        forecast = {
+            int(s): dict(zip(LINES, v, strict=True))
+            for s, v in zip(frame["site_id"], values, strict=True)
+        }
+    budget = {}
+    for (site_id, _y, _m, _k), lines in pnl_inputs.pnl_rows(
+        session, ids, [year], ("budget",), month
+    ).items():
+        budget[int(site_id)] = {**lines, "flc": pnl_domain.flc(lines)}
+    return forecast, budget
 
 
 def district_rollup(
@@ -96,8 +108,7 @@ def district_rollup(
     if not sites:
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
-    forecast = _by_site(pnl_service.month_lines(session, ids, year, month, today))
-    budget = _by_site(submissions._budget_month(session, ids, year, month))
+    forecast, budget = _month_figures(session, ids, year, month, today)
     rows_by_site = {
         r.site_id: r
         for r in session.scalars(
