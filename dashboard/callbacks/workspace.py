@@ -320,21 +320,25 @@ def register(app: Dash) -> None:
             )
         single_page = view == "monthly"
         dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
+        # A page flip changes the rows and the pager only: the columns (resending them makes
+        # the grid rebuild itself), the window's summary, the banner and the counter stay.
+        flip = set(ctx.triggered_prop_ids) == {"ws-page.data"}
         return (
             rows,
-            # A page flip keeps the columns: resending them makes the grid rebuild itself.
             no_update
-            if set(ctx.triggered_prop_ids) == {"ws-page.data"}
+            if flip
             else grid.column_defs(payload["total_rooms"], room_input, daily, compare),
             "Page 1 of 1" if single_page else f"Page {page + 1} of {len(months)}",
             showing,
             single_page or page == 0,
             single_page or page >= len(months) - 1,
-            _summary_strip(
+            no_update
+            if flip
+            else _summary_strip(
                 grid.month_summary(payload, edits, room_input), payload["total_rooms"] > 0
             ),
-            banner,
-            dirty,
+            no_update if flip else banner,
+            no_update if flip else dirty,
         )
 
     @app.callback(
