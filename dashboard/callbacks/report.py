@@ -130,12 +130,18 @@ ROLLUP_SECONDS = 1800
 REPORT_SECONDS = 600
 
 
+REPORT_SHAPE = 1  # bump when ``rr.Report`` changes: reports kept by older code are not read
+
+
 def _report(principal, year: int) -> rr.Report:
     cache = current_app.extensions["dashboard.cache"]
     with get_db().read() as session:
-        key = f"report:{rr.fingerprint(session, principal, today(), year)}"
-        report = cache.get(key)
-        if report is None:
+        key = f"report:{REPORT_SHAPE}:{rr.fingerprint(session, principal, today(), year)}"
+        try:
+            report = cache.get(key)
+        except Exception:  # noqa: BLE001 - an unreadable kept report is computed again
+            report = None
+        if not isinstance(report, rr.Report):
             report = rr.regional_report(session, principal, today(), year)
             cache.set(key, report, timeout=REPORT_SECONDS)
     return report
