@@ -35,6 +35,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.data import contract_terms
 from dashboard.data import figures as repo
 from dashboard.data.db import Database
 from dashboard.data.frames import frame_of
@@ -89,7 +90,7 @@ def _forecast(
         ignore_index=True,
     )
     last = _span(today, FORECAST)[1]
-    open_months = _months((today.year, today.month), last)
+    open_months = [ym for ym in _months((today.year, today.month), last) if ym[0] in years]
     components = kpi_service.live_forecast(
         session, ids, open_months, today, lines=lines, drivers=drivers
     )
@@ -190,11 +191,41 @@ def _with_linked_ir(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _write(session: Session, ids: list[int], today: dt.date, series, frame, first_year=None):
+def _years_moved(
+    session: Session,
+    ids: list[int],
+    today: dt.date,
+    changed_months: Sequence[tuple[int, int]] | None,
+) -> list[int]:
+    """The stored forecast years that inputs of ``changed_months`` can move: their own
+    years, and the next one for a site whose contract year can begin in the previous
+    calendar year (its year to date runs across January); all open years when not told."""
+    years = [y for y in repo.forecast_years(today) if y >= today.year]
+    if not changed_months:
+        return years
+    touched = {int(y) for y, _ in changed_months}
+    terms = contract_terms.site_terms(session, ids)
+    if any(pnl_domain.looks_back(t) for t in terms.values()):
+        touched |= {y + 1 for y in touched}
+    chosen = [y for y in years if y in touched]
+    return [y for y in years if chosen[0] <= y <= chosen[-1]] if chosen else years
+
+
+def _write(
+    session: Session,
+    ids: list[int],
+    today: dt.date,
+    series,
+    frame,
+    first_year: int | None = None,
+    last_year: int | None = None,
+):
     for name in series:
         first, last = _span(today, name)
         if name == FORECAST and first_year is not None:
             first = (first_year, 1)
+        if name == FORECAST and last_year is not None:
+            last = (last_year, 12)
         repo.replace(session, ids, (name,), first, last, frame[frame["series"] == name])
 
 
@@ -207,11 +238,14 @@ def refresh(
     site_ids: Sequence[int],
     today: dt.date,
     series: Sequence[str] = FIGURE_SERIES,
+    changed_months: Sequence[tuple[int, int]] | None = None,
 ) -> None:
     """An input of ``site_ids`` changed that can move ``series``: recompute the sites'
     figures in the caller's transaction (all series for a site that was not current), so
     every view shows the new numbers as soon as the transaction commits. Call it after the
-    change is written (flushed)."""
+    change is written (flushed). ``changed_months``: the months whose inputs changed; the
+    forecast is then recomputed for their years only (and the year after for a site whose
+    contract year can begin in the previous calendar year)."""
     ids = sorted({int(s) for s in site_ids})
     if not ids:
         return
@@ -223,9 +257,9 @@ def refresh(
     if partial and series:
         # Inputs people save are of today's month and later: the forecast of earlier years
         # is the closed ledger and cannot move.
-        years = [y for y in repo.forecast_years(today) if y >= today.year]
+        years = _years_moved(session, partial, today, changed_months)
         frame = compute(session, partial, today, tuple(series), forecast_years=years)
-        _write(session, partial, today, tuple(series), frame, first_year=today.year)
+        _write(session, partial, today, tuple(series), frame, years[0], years[-1])
     if whole:
         _write(session, whole, today, FIGURE_SERIES, compute(session, whole, today))
     repo.mark_computed(session, versions, today, _now())

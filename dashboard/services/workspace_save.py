@@ -102,7 +102,7 @@ def save_forecast_inputs(
             if result.saved_cells:
                 session.flush()
                 # The site's P&L, KPIs, review row and reports read the stored figures.
-                figures.refresh(session, [site_id], today, (figures.FORECAST,))
+                figures.refresh(session, [site_id], today, (figures.FORECAST,), checked.months)
     except ConflictDetected:
         result.conflicts = attempted
         result.saved_cells = 0

@@ -344,3 +344,54 @@ def test_stored_figures_equal_a_fresh_computation_after_any_changes(private_port
     with db.read() as session:
         assert figures.pending(session, ids, TEST_TODAY).count == 0
         assert figures.check(session, None, TEST_TODAY) == []
+
+
+def test_a_save_refreshes_the_next_year_when_the_contract_year_crosses_january(
+    private_portfolio,
+):
+    """A save refreshes the forecast of the years its months can move: its own, and the next
+    one at a site whose anniversary contract year runs across January (there a December
+    change moves January's tier)."""
+    from dashboard.services.figures import _years_moved
+    from tests.integration.test_pnl_service import _two_tiers
+
+    db, portfolio = private_portfolio
+    sites = portfolio["site"]
+    site_id = int(sites.loc[sites["contract_types"] == "RevenueShare", "id"].iloc[0])
+    other = int(sites.loc[sites["id"] != site_id, "id"].iloc[0])
+    with db.read() as session:
+        this_year = pnl.computed_lines(session, [site_id], 2026, TEST_TODAY)
+        next_year = pnl.computed_lines(session, [site_id], 2027, TEST_TODAY)
+    july_to_december = float(this_year.loc[this_year["month"] >= 7, "external_revenue"].sum())
+    january = float(next_year.loc[next_year["month"] == 1, "external_revenue"].iloc[0])
+    with db.write() as session:  # the contract year begins in July: January 2027 is inside it
+        _two_tiers(
+            session, site_id, july_to_december + january / 2, "AnnualAnniversary",
+            start=dt.date(2019, 7, 1),
+        )  # fmt: skip
+        figures.mark_stale(session, [site_id])
+    figures.recompute(db, TEST_TODAY, [site_id])
+    with db.read() as session:
+        assert _years_moved(session, [site_id], TEST_TODAY, [(2026, 12)]) == [2026, 2027]
+        assert _years_moved(session, [site_id], TEST_TODAY, [(2027, 3)]) == [2027]
+        if not pnl_domain_looks_back(session, other):
+            assert _years_moved(session, [other], TEST_TODAY, [(2026, 12)]) == [2026]
+        before = pnl.month_lines(session, [site_id], 2027, 1, TEST_TODAY).iloc[0]
+
+    day = dt.date(2026, 12, 5)
+    person = _editor(db, portfolio, site_id)
+    edit = stats.StatisticEdit(day, "valet_daily", 2000, _statistic_version(db, site_id, day))
+    result = workspace_save.save_forecast_inputs(db, person, site_id, [edit], [], TEST_TODAY)
+    assert result.ok, result
+    with db.read() as session:
+        after = pnl.month_lines(session, [site_id], 2027, 1, TEST_TODAY).iloc[0]
+        assert figures.check(session, [site_id], TEST_TODAY) == []
+    # More December revenue reaches the 50% tier earlier: January earns more.
+    assert after["internal_revenue"] > before["internal_revenue"] + 1
+
+
+def pnl_domain_looks_back(session, site_id) -> bool:
+    from dashboard.data.contract_terms import site_terms
+    from dashboard.domain import pnl as pnl_domain
+
+    return pnl_domain.looks_back(site_terms(session, [site_id])[site_id])
