@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -22,16 +24,40 @@ def record(
     reason: str | None = None,
 ) -> None:
     """Append one audit row inside the caller's transaction."""
-    session.execute(
-        insert(AuditLog).values(
-            user_id=user_id,
-            site_id=site_id,
-            action=action,
-            entity=entity,
-            record_key=record_key,
-            field=field,
-            old_value=None if old_value is None else str(old_value),
-            new_value=None if new_value is None else str(new_value),
-            reason=reason,
-        )
+    record_all(
+        session,
+        [
+            {
+                "user_id": user_id,
+                "site_id": site_id,
+                "action": action,
+                "entity": entity,
+                "record_key": record_key,
+                "field": field,
+                "old_value": old_value,
+                "new_value": new_value,
+                "reason": reason,
+            }
+        ],
     )
+
+
+def record_all(session: Session, entries: Iterable[dict]) -> None:
+    """Append many audit rows (each with ``record``'s keywords) in one statement, inside the
+    caller's transaction."""
+    rows = [
+        {
+            "user_id": e["user_id"],
+            "site_id": e.get("site_id"),
+            "action": e["action"],
+            "entity": e["entity"],
+            "record_key": e.get("record_key", ""),
+            "field": e.get("field", ""),
+            "old_value": None if e.get("old_value") is None else str(e["old_value"]),
+            "new_value": None if e.get("new_value") is None else str(e["new_value"]),
+            "reason": e.get("reason"),
+        }
+        for e in entries
+    ]
+    if rows:
+        session.execute(insert(AuditLog), rows)

@@ -185,6 +185,7 @@ def save_days(
         session, site.id, sorted({y for y, _ in months}), ("budget", "forecast")
     )
     count = 0
+    trail: list[dict] = []
     month_rates: dict[tuple[int, int], dict] = {}
     for day in days:
         edits = stats[day]
@@ -230,18 +231,20 @@ def save_days(
             old = base.get(name, 0.0)
             new = values[name]
             if name in edits or abs((old or 0.0) - new) > 1e-9:
-                audit.record(
-                    session,
-                    user_id=principal.user_id,
-                    site_id=site.id,
-                    action="update" if row else "insert",
-                    entity="statistic_day",
-                    record_key=day.isoformat(),
-                    field=name,
-                    old_value=old,
-                    new_value=new,
+                trail.append(
+                    {
+                        "user_id": principal.user_id,
+                        "site_id": site.id,
+                        "action": "update" if row else "insert",
+                        "entity": "statistic_day",
+                        "record_key": day.isoformat(),
+                        "field": name,
+                        "old_value": old,
+                        "new_value": new,
+                    }
                 )
         count += len(edits)
+    audit.record_all(session, trail)  # one statement for the whole save
     session.flush()
     return count
 
