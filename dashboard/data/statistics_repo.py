@@ -31,8 +31,10 @@ _DAY_COLUMNS = ["id", "day", "version", "updated_by", *STAT_COLUMNS]
 def statistic_days(
     session: Session, site_id: int, kind: str, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
-    """Rows of one kind for ``first``..``last`` (inclusive), with version and editor name."""
-    return pd.DataFrame(_day_rows(session, site_id, kind, first, last), columns=_DAY_COLUMNS)
+    """Rows of one kind for ``first``..``last`` (inclusive), with version and editor name, in
+    day order."""
+    rows = statistic_days_by_day(session, site_id, [(kind, first, last)])
+    return pd.DataFrame([rows[key] for key in sorted(rows)], columns=_DAY_COLUMNS)
 
 
 def statistic_days_by_day(
@@ -55,27 +57,6 @@ def statistic_days_by_day(
         .where(d.site_id == site_id, chosen)
     )
     return {(row["kind"], row["day"]): dict(row) for row in session.execute(query).mappings()}
-
-
-def _day_rows(session: Session, site_id: int, kind: str, first: dt.date, last: dt.date):
-    query = (
-        select(
-            SiteStatisticDay.id,
-            SiteStatisticDay.day,
-            SiteStatisticDay.version,
-            User.display_name.label("updated_by"),
-            *[getattr(SiteStatisticDay, c) for c in STAT_COLUMNS],
-        )
-        .outerjoin(User, User.id == SiteStatisticDay.updated_by_id)
-        .where(
-            SiteStatisticDay.site_id == site_id,
-            SiteStatisticDay.kind == kind,
-            SiteStatisticDay.day >= first,
-            SiteStatisticDay.day <= last,
-        )
-        .order_by(SiteStatisticDay.day)
-    )
-    return session.execute(query).mappings().all()
 
 
 def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]) -> dict:

@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from dashboard.components.export_buttons import export_buttons
 from dashboard.components.grid import empty_grid
+from dashboard.components.progress import job_progress
 from dashboard.context import today
 
 dash.register_page(
@@ -52,16 +53,7 @@ def layout(year: str | None = None, **_query):
                 align="flex-end",
                 mb="xs",
             ),
-            html.Div(
-                [
-                    dmc.Progress(id="report-progress", value=0, size="lg", animated=True),
-                    dmc.Text(id="report-progress-text", size="sm", c="dimmed"),
-                ],
-                id="report-progress-box",
-                style={"display": "none"},
-                role="status",
-                **{"aria-live": "polite"},
-            ),
+            job_progress("report"),
             html.Div(id="report-export-status", role="status", className="report-export-status"),
             html.Div(id="report-message", role="status", **{"aria-live": "polite"}),
             dcc.Loading(html.Div(id="report-cards")),

@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashboard.components import review_view
 from dashboard.components.controls import month_options
 from dashboard.components.export_buttons import export_buttons
+from dashboard.components.progress import job_progress
 from dashboard.context import today
 from dashboard.services.review import forecast_month
 
@@ -52,16 +53,7 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                 mb="xs",
             ),
             dmc.Text(id="review-counts", size="sm", mb="xs"),
-            html.Div(
-                [
-                    dmc.Progress(id="review-progress", value=0, size="lg", animated=True),
-                    dmc.Text(id="review-progress-text", size="sm", c="dimmed"),
-                ],
-                id="review-progress-box",
-                style={"display": "none"},
-                role="status",
-                **{"aria-live": "polite"},
-            ),
+            job_progress("review"),
             html.Div(id="review-message", role="status", **{"aria-live": "polite"}),
             dmc.Grid(
                 [

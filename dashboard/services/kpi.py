@@ -477,9 +477,8 @@ def components(
     columns = [*COLUMNS, "ir_linked"] if with_linked_ir else COLUMNS
     if not ids or not months:
         return pd.DataFrame(columns=columns)
-    span_first, span_last = figures_repo.history_span(today)
     prior_first = add_months(*first, -12)
-    if prior_first < span_first or last > span_last:
+    if not _stored_span_covers(prior_first, last, today):
         frame = computed_components(session, ids, first, last, today, series)
         if with_linked_ir:
             closed_through = add_months(today.year, today.month, -1)
@@ -508,6 +507,12 @@ def components(
     return frame.astype({"site_id": int, "year": int, "month": int}).reset_index(drop=True)
 
 
+def _stored_span_covers(first: Month, last: Month, today: dt.date) -> bool:
+    """Whether the stored figures hold every month of ``first``..``last``."""
+    span_first, span_last = figures_repo.history_span(today)
+    return span_first <= first and last <= span_last
+
+
 def component_sums(
     session: Session,
     site_ids: Sequence[int],
@@ -524,9 +529,8 @@ def component_sums(
     keys = ["year", "month", "series"]
     if not ids or not months:
         return pd.DataFrame(columns=[*keys, *kpi.COMPONENTS, "rows"])
-    span_first, span_last = figures_repo.history_span(today)
     prior_first = add_months(*first, -12)
-    if prior_first < span_first or last > span_last:
+    if not _stored_span_covers(prior_first, last, today):
         parts = computed_components(session, ids, first, last, today, series)
         if parts.empty:
             return pd.DataFrame(columns=[*keys, *kpi.COMPONENTS, "rows"])

@@ -107,7 +107,7 @@ def _recent_windows(session, scope, today) -> tuple[dict, dict]:
 def _statuses(session, scope, ids, year, month) -> dict[int, str]:
     rows = session.execute(
         select(ForecastSubmission.site_id, ForecastSubmission.status).where(
-            ForecastSubmission.site_id.in_(scope),
+            figures_repo.site_filter(ForecastSubmission.site_id, scope),
             ForecastSubmission.year == year,
             ForecastSubmission.month == month,
         )
@@ -173,13 +173,13 @@ def fingerprint(
     figures = session.execute(
         select(
             func.count(), func.sum(s.inputs_version), func.sum(s.figures_version), func.max(s.as_of)
-        ).where(s.site_id.in_(scope))
+        ).where(figures_repo.site_filter(s.site_id, scope))
     ).one()
     fy, fm = forecast_month(today)
     f = ForecastSubmission
     decisions = session.execute(
         select(func.count(), func.sum(f.version)).where(
-            f.site_id.in_(scope), f.year == fy, f.month == fm
+            figures_repo.site_filter(f.site_id, scope), f.year == fy, f.month == fm
         )
     ).one()
     limits = thresholds(session)
