@@ -97,6 +97,7 @@ def _level_rows(data: dict, drill: dict):
     if total:
         total = {
             **total,
+            "row_id": "total",  # the grid keys rows by row_id, the pinned total too
             "name": f"Total — {parent['name']}" if parent is not data["total"] else "Total",
         }
     return shown, total
