@@ -153,16 +153,28 @@ def month_of_sites(
     columns: Sequence[str],
 ) -> dict[int, dict[str, float]]:
     """One month of ``series`` per site as plain dicts of ``columns`` (NULL reads NaN)."""
+    return month_of_series(session, site_ids, (series,), year, month, columns)[series]
+
+
+def month_of_series(
+    session: Session,
+    site_ids: Sequence[int] | Select,
+    series: Sequence[str],
+    year: int,
+    month: int,
+    columns: Sequence[str],
+) -> dict[str, dict[int, dict[str, float]]]:
+    """``month_of_sites`` of several series in one statement: series -> site -> values."""
     f = SiteMonthFigure
-    out: dict[int, dict[str, float]] = {}
+    out: dict[str, dict[int, dict[str, float]]] = {name: {} for name in series}
     for sites in _site_clauses(f.site_id, site_ids):
         rows = session.execute(
-            select(f.site_id, *[getattr(f, c) for c in columns]).where(
-                sites, f.series == series, f.year == year, f.month == month
+            select(f.series, f.site_id, *[getattr(f, c) for c in columns]).where(
+                sites, f.series.in_(list(series)), f.year == year, f.month == month
             )
         ).all()
-        for site_id, *values in rows:
-            out[int(site_id)] = {
+        for name, site_id, *values in rows:
+            out[name][int(site_id)] = {
                 c: math.nan if v is None else float(v) for c, v in zip(columns, values, strict=True)
             }
     return out

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import (
@@ -25,6 +26,16 @@ def site(session: Session, site_id: int) -> Site | None:
     return session.get(Site, site_id)
 
 
+def visible_site(session: Session, site_id: int, scope: Select):
+    """(id, site_number, name, total_rooms) of the site when ``scope`` (a ``SELECT site.id``)
+    holds it, else None: the scope check and the read in one statement."""
+    return session.execute(
+        select(Site.id, Site.site_number, Site.name, Site.total_rooms).where(
+            Site.id == site_id, Site.id.in_(scope)
+        )
+    ).first()
+
+
 _DAY_COLUMNS = ["id", "day", "version", "updated_by", *STAT_COLUMNS]
 
 
@@ -42,9 +53,37 @@ def statistic_days_by_day(
 ) -> dict[tuple[str, dt.date], dict]:
     """The rows of several (kind, first, last) spans in one statement, as plain dicts (id,
     day, version, updated_by, the fields) keyed by (kind, day)."""
+    names = ["kind", *_DAY_COLUMNS]
+    return {
+        (row[0], row[2]): dict(zip(names, row, strict=True))
+        for row in statistic_day_rows(session, site_id, spans)
+    }
+
+
+def statistic_day_rows(
+    session: Session, site_id: int, spans: list[tuple[str, dt.date, dt.date]]
+) -> list[tuple]:
+    """``statistic_days_by_day`` as plain tuples: (kind, id, day, version, updated_by, then
+    the fields in ``STAT_COLUMNS`` order)."""
+    params = {"site_id": site_id}
+    for i, (_kind, first, last) in enumerate(spans):
+        params[f"first_{i}"], params[f"last_{i}"] = first, last
+    statement = _day_rows_statement(tuple(kind for kind, _a, _b in spans))
+    return session.execute(statement, params).all()
+
+
+@functools.cache
+def _day_rows_statement(kinds: tuple[str, ...]) -> Select:
+    """The statement of ``statistic_day_rows`` for spans of these kinds, built once (its
+    days and site are bound parameters): building it took longer than running it."""
     d = SiteStatisticDay
-    chosen = or_(*[and_(d.kind == k, d.day >= a, d.day <= b) for k, a, b in spans])
-    query = (
+    chosen = or_(
+        *[
+            and_(d.kind == kind, d.day >= bindparam(f"first_{i}"), d.day <= bindparam(f"last_{i}"))
+            for i, kind in enumerate(kinds)
+        ]
+    )
+    return (
         select(
             d.kind,
             d.id,
@@ -54,9 +93,8 @@ def statistic_days_by_day(
             *[getattr(d, c) for c in STAT_COLUMNS],
         )
         .outerjoin(User, User.id == d.updated_by_id)
-        .where(d.site_id == site_id, chosen)
+        .where(d.site_id == bindparam("site_id"), chosen)
     )
-    return {(row["kind"], row["day"]): dict(row) for row in session.execute(query).mappings()}
 
 
 def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]) -> dict:
@@ -82,6 +120,35 @@ def budget_months(session: Session, site_id: int, months: list[tuple[int, int]])
         )
     )
     return {(r.year, r.month): r for r in rows}
+
+
+def budget_month_values(
+    session: Session, site_id: int, months: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, float]]:
+    """``budget_months`` as plain values: (year, month) -> {field: value}."""
+    params = {"site_id": site_id}
+    for i, (year, month) in enumerate(months):
+        params[f"year_{i}"], params[f"month_{i}"] = year, month
+    rows = session.execute(_budget_statement(len(months)), params).all()
+    return {(row[0], row[1]): dict(zip(_BUDGET_COLUMNS, row[2:], strict=True)) for row in rows}
+
+
+# The fields a monthly budget holds (counts, rooms and revenue; ratios follow from them).
+_BUDGET_COLUMNS = [c for c in STAT_COLUMNS if hasattr(StatisticBudgetMonth, c)]
+
+
+@functools.cache
+def _budget_statement(count: int) -> Select:
+    b = StatisticBudgetMonth
+    return select(b.year, b.month, *[getattr(b, c) for c in _BUDGET_COLUMNS]).where(
+        b.site_id == bindparam("site_id"),
+        or_(
+            *[
+                and_(b.year == bindparam(f"year_{i}"), b.month == bindparam(f"month_{i}"))
+                for i in range(count)
+            ]
+        ),
+    )
 
 
 def rates(session: Session, site_id: int, years: list[int], kinds: tuple[str, ...]) -> pd.DataFrame:
@@ -120,15 +187,26 @@ def window_rates(
     session: Session, site_id: int, months: list[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, float]]:
     """``month_rates`` of each of ``months``, read in one plain statement."""
-    r = ParkingRateMonth
-    rows = session.execute(
-        select(r.kind, r.year, r.month, r.category, r.rate).where(
-            r.site_id == site_id,
-            r.kind.in_(("budget", "forecast")),
-            tuple_(r.year, r.month).in_(months),
-        )
-    ).all()
+    params = {"site_id": site_id}
+    for i, (year, month) in enumerate(months):
+        params[f"year_{i}"], params[f"month_{i}"] = year, month
+    rows = session.execute(_rates_statement(len(months)), params).all()
     return rates_by_month(rows, months)
+
+
+@functools.cache
+def _rates_statement(count: int) -> Select:
+    r = ParkingRateMonth
+    return select(r.kind, r.year, r.month, r.category, r.rate).where(
+        r.site_id == bindparam("site_id"),
+        r.kind.in_(("budget", "forecast")),
+        or_(
+            *[
+                and_(r.year == bindparam(f"year_{i}"), r.month == bindparam(f"month_{i}"))
+                for i in range(count)
+            ]
+        ),
+    )
 
 
 def rates_by_month(rows, months: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, float]]:

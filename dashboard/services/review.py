@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import not_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, not_, select
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.data import figures as figures_repo
 from dashboard.data import pnl_inputs
@@ -22,8 +22,8 @@ from dashboard.data.models import (
 )
 from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
-from dashboard.services import accounts, submissions
 from dashboard.services import pnl as pnl_service
+from dashboard.services import submissions
 from dashboard.services.scope import Principal, ScopeError, visible_site_ids, visible_sites
 
 LINES = submissions.SUMMARY_LINES
@@ -50,21 +50,41 @@ def districts_in_scope(session: Session, principal: Principal, today: dt.date) -
     ]
 
 
-def _account_managers(session: Session, site_ids: list[int], today: dt.date) -> dict[int, str]:
-    rows = session.execute(
-        select(ScopeAssignment.site_id, User.display_name)
-        .join(User, User.id == ScopeAssignment.user_id)
+_SEPARATOR = "\x1f"  # joins names and lines in SQL: no display name or line holds it
+
+
+def _account_managers_of(site_id):
+    """The active account managers assigned to the site, joined in SQL (a correlated
+    subquery of the roll-up's statement)."""
+    return (
+        select(func.aggregate_strings(User.display_name, _SEPARATOR))
+        .join(ScopeAssignment, ScopeAssignment.user_id == User.id)
         .where(
-            ScopeAssignment.site_id.in_(site_ids),
+            ScopeAssignment.site_id == site_id,
             User.role == "account_manager",
             User.is_active.is_(True),
         )
-        .order_by(User.display_name)
-    ).all()
-    names: dict[int, list[str]] = defaultdict(list)
-    for site_id, name in rows:
-        names[site_id].append(name)
-    return {s: ", ".join(n) for s, n in names.items()}
+        .scalar_subquery()
+    )
+
+
+def _explained_lines_of(site_id, year: int, month: int):
+    """The lines of the site-month with a (non-blank) explanation, joined in SQL."""
+    v = VarianceExplanation
+    return (
+        select(func.aggregate_strings(v.line, _SEPARATOR))
+        .where(
+            v.site_id == site_id,
+            v.year == year,
+            v.month == month,
+            func.trim(func.coalesce(v.text, "")) != "",
+        )
+        .scalar_subquery()
+    )
+
+
+def _split(joined: str | None) -> list[str]:
+    return sorted(joined.split(_SEPARATOR)) if joined else []
 
 
 def _variance(forecast: float, budget: float) -> tuple[float, float | None]:
@@ -72,17 +92,20 @@ def _variance(forecast: float, budget: float) -> tuple[float, float | None]:
 
 
 def _month_figures(session, ids: list[int], year: int, month: int, today: dt.date):
-    """Per site the month's forecast lines (the stored figures; other years computed) and
-    its budget lines (the budget rows; a site without one reads 0)."""
+    """Per site the month's forecast lines and budget lines: the stored figures in one
+    statement (a site without a budget reads 0); a year outside the stored forecast years
+    is computed, its budget read from the budget rows."""
     if year in figures_repo.forecast_years(today):
-        forecast = figures_repo.month_of_sites(session, ids, "forecast", year, month, LINES)
-    else:
-        frame = pnl_service.month_lines(session, ids, year, month, today)
-        values = frame[list(LINES)].to_numpy(dtype=float).tolist()
-        forecast = {
-            int(s): dict(zip(LINES, v, strict=True))
-            for s, v in zip(frame["site_id"], values, strict=True)
-        }
+        stored = figures_repo.month_of_series(
+            session, ids, ("forecast", "budget"), year, month, LINES
+        )
+        return stored["forecast"], stored["budget"]
+    frame = pnl_service.month_lines(session, ids, year, month, today)
+    values = frame[list(LINES)].to_numpy(dtype=float).tolist()
+    forecast = {
+        int(s): dict(zip(LINES, v, strict=True))
+        for s, v in zip(frame["site_id"], values, strict=True)
+    }
     budget = {}
     for (site_id, _y, _m, _k), lines in pnl_inputs.pnl_rows(
         session, ids, [year], ("budget",), month
@@ -99,9 +122,30 @@ def district_rollup(
     month: int,
     today: dt.date,
 ) -> dict:
-    """One row per site of the district the person may see, and the district totals."""
+    """One row per site of the district the person may see, and the district totals.
+
+    Three statements: the sites in scope with their submission, last editor, account
+    managers, explained lines and district (one statement), the month's stored forecast and
+    budget lines, the thresholds."""
+    f = ForecastSubmission
+    editor = aliased(User)
     sites = session.execute(
-        select(Site.id, Site.site_number, Site.name)
+        select(
+            Site.id,
+            Site.site_number,
+            Site.name,
+            District.name,
+            f.status,
+            f.version,
+            f.last_edit_at,
+            editor.display_name,
+            f.submitted_at,
+            _account_managers_of(Site.id),
+            _explained_lines_of(Site.id, year, month),
+        )
+        .join(District, District.id == Site.district_id)
+        .outerjoin(f, and_(f.site_id == Site.id, f.year == year, f.month == month))
+        .outerjoin(editor, editor.id == f.last_edit_by_id)
         .where(Site.district_id == district_id, Site.id.in_(visible_sites(principal, today)))
         .order_by(Site.site_number)
     ).all()
@@ -109,51 +153,39 @@ def district_rollup(
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
     forecast, budget = _month_figures(session, ids, year, month, today)
-    rows_by_site = {
-        r.site_id: r
-        for r in session.scalars(
-            select(ForecastSubmission).where(
-                ForecastSubmission.site_id.in_(ids),
-                ForecastSubmission.year == year,
-                ForecastSubmission.month == month,
-            )
-        )
-    }
-    explained: dict[int, set[str]] = defaultdict(set)
-    for site_id, line, text in session.execute(
-        select(
-            VarianceExplanation.site_id, VarianceExplanation.line, VarianceExplanation.text
-        ).where(
-            VarianceExplanation.site_id.in_(ids),
-            VarianceExplanation.year == year,
-            VarianceExplanation.month == month,
-        )
-    ):
-        if (text or "").strip():
-            explained[site_id].add(line)
     limits = submissions.thresholds(session)
-    people = accounts.display_names(session, [r.last_edit_by_id for r in rows_by_site.values()])
-    managers = _account_managers(session, ids, today)
     deadline = sm.submission_deadline(year, month)
     out, totals = [], defaultdict(float)
-    for site_id, number, name in sites:
-        row = rows_by_site.get(site_id)
-        state = row.status if row else sm.DRAFT
-        f = forecast.get(site_id)
-        b = budget.get(site_id)
+    for (
+        site_id,
+        number,
+        name,
+        _district,
+        status,
+        version,
+        last_edit_at,
+        last_edit_by,
+        submitted_at,
+        managers,
+        explained_lines,
+    ) in sites:
+        state = status or sm.DRAFT
+        explained = set(_split(explained_lines))
+        fig = forecast.get(site_id)
+        bud = budget.get(site_id)
         record = {
             "site_id": site_id,
             "site_number": number,
             "site": f"{number} · {name}",
-            "account_manager": managers.get(site_id, ""),
+            "account_manager": ", ".join(_split(managers)),
             "status": state,
             "status_label": sm.STATE_LABELS[state],
-            "version": row.version if row else 0,
+            "version": version or 0,
         }
         values = {}
         for line in (*LINES,):
-            value = float(f[line]) if f is not None else 0.0
-            base = float(b[line]) if b is not None else 0.0
+            value = float(fig[line]) if fig is not None else 0.0
+            base = float(bud[line]) if bud is not None else 0.0
             amount, fraction = _variance(value, base)
             values[line] = value
             totals[line] += value
@@ -167,7 +199,7 @@ def district_rollup(
             {line: record[f"{line}_budget"] for line in LINES},
             limits,
         )
-        open_flags = [fl.line for fl in flags if fl.line not in explained[site_id]]
+        open_flags = [fl.line for fl in flags if fl.line not in explained]
         record["flags"] = ", ".join(submissions.LINE_LABELS[fl.line] for fl in flags)
         record["flag_count"] = len(flags)
         record["unexplained"] = ", ".join(submissions.LINE_LABELS[x] for x in open_flags)
@@ -175,23 +207,14 @@ def district_rollup(
             "—" if not flags else ("All explained" if not open_flags else "Missing")
         )
         record["last_edit"] = (
-            row.last_edit_at.isoformat(sep=" ", timespec="minutes")
-            if row and row.last_edit_at
-            else ""
+            last_edit_at.isoformat(sep=" ", timespec="minutes") if last_edit_at else ""
         )
-        record["last_edit_by"] = people.get(row.last_edit_by_id, "") if row else ""
-        waiting = (
-            sm.business_days_between(row.submitted_at.date(), today)
-            if row and state == sm.SUBMITTED and row.submitted_at
-            else None
+        record["last_edit_by"] = last_edit_by or ""
+        waiting_since = submitted_at.date() if state == sm.SUBMITTED and submitted_at else None
+        record["days_waiting"] = (
+            sm.business_days_between(waiting_since, today) if waiting_since else None
         )
-        record["days_waiting"] = waiting
-        record["review_overdue"] = bool(
-            row
-            and state == sm.SUBMITTED
-            and row.submitted_at
-            and sm.review_overdue(row.submitted_at.date(), today)
-        )
+        record["review_overdue"] = bool(waiting_since and sm.review_overdue(waiting_since, today))
         record["late"] = sm.missing_submission(state, year, month, today)
         record["approvable"] = state == sm.SUBMITTED and not open_flags
         out.append(record)
@@ -205,10 +228,9 @@ def district_rollup(
     counts = defaultdict(int)
     for record in out:
         counts[record["status"]] += 1
-    district = session.get(District, district_id)
     return {
         "district_id": district_id,
-        "district": district.name,
+        "district": sites[0][3],
         "year": year,
         "month": month,
         "deadline": deadline.isoformat(),

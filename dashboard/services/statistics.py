@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
 from dashboard.services import audit, submissions, versioned
 from dashboard.services.save_results import Conflict, Problem
-from dashboard.services.scope import Principal, require_view
+from dashboard.services.scope import Principal, ScopeError, require_view, visible_sites
 
 WINDOW_MONTHS = 3
 FORWARD_LIMIT_DAYS = submissions.FORWARD_LIMIT_DAYS  # input up to a year ahead (§3.6)
@@ -67,7 +68,9 @@ class StatisticsWindow:
     site_name: str
     total_rooms: int
     months: list[tuple[int, int]]
-    records: list[dict]  # one per day: day, editable, budget_*, forecast_*, actual_*, prior_*...
+    # One per day: day, editable, budget_*, forecast_*, version, updated_by, and actual_* /
+    # prior_* where loaded. Values keep PAYLOAD_DECIMALS decimals (what the browser gets).
+    records: list[dict]
     rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
 
     @cached_property
@@ -76,21 +79,29 @@ class StatisticsWindow:
         return pd.DataFrame(self.records)
 
 
+_BUDGET_KEYS = [f"budget_{c}" for c in repo.STAT_COLUMNS]
+_FORECAST_KEYS = [f"forecast_{c}" for c in repo.STAT_COLUMNS]
+_ACTUAL_KEYS = [f"actual_{c}" for c in repo.STAT_COLUMNS]
+_PRIOR_KEYS = [f"prior_{c}" for c in repo.STAT_COLUMNS]
+
+
 def load_window(
     session: Session, principal: Principal, site_id: int, start: tuple[int, int], today: dt.date
 ) -> StatisticsWindow:
-    """Everything the statistics page shows for a site and 3 months from ``start``."""
-    require_view(session, principal, site_id, today)
-    site = repo.site(session, site_id)
+    """Everything the statistics page shows for a site and 3 months from ``start``: four
+    statements (the site within the person's scope, budgets, days, rates), the values of
+    every day placed in one array and rounded at once."""
+    site = repo.visible_site(session, site_id, visible_sites(principal, today))
+    if site is None:
+        raise ScopeError("This site is not in your scope.")
     months = window_months(*start)
     first = dt.date(*months[0], 1)
     last = dt.date(*months[-1], days_in_month(*months[-1]))
-    budget = repo.budget_months(session, site_id, months)
-    # Plain dicts per day: far faster than a pandas lookup per day and column.
+    budget = repo.budget_month_values(session, site_id, months)
+    offset = st.PRIOR_YEAR_OFFSET
     # One statement: the window's saved forecast and actuals, and the actuals a year before
     # (52 weeks: the spans never overlap, so (kind, day) keys them apart).
-    offset = st.PRIOR_YEAR_OFFSET
-    by_day = repo.statistic_days_by_day(
+    rows = repo.statistic_day_rows(
         session,
         site_id,
         [
@@ -100,37 +111,58 @@ def load_window(
         ],
     )
     rates = repo.window_rates(session, site_id, months)
-    rows = []
-    spread: dict[tuple[int, int], dict] = {}  # the budget day is the same all month
-    for day in pd.date_range(first, last).date:
-        row = {"day": day, "editable": is_day_editable(day, today)}
-        if (day.year, day.month) not in spread:
-            spread[(day.year, day.month)] = budget_day(budget, day, site.total_rooms)
-        b = spread[(day.year, day.month)]
-        row.update({f"budget_{k}": v for k, v in b.items()})
-        saved = by_day.get(("forecast", day))
-        if saved is not None:
-            row.update({f"forecast_{c}": float(saved[c]) for c in repo.STAT_COLUMNS})
-            row["version"] = int(saved["version"])
-            row["updated_by"] = saved["updated_by"]
+
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    position = {day: i for i, day in enumerate(days)}
+    width = len(repo.STAT_COLUMNS)
+    # Columns: budget, forecast (the budget where nothing is saved), actual, prior year.
+    values = np.full((len(days), 4 * width), np.nan)
+    for ym in months:
+        b = st.spread_budget_month(budget.get(ym, {}), days_in_month(*ym), site.total_rooms)
+        spread = [b.get(c, 0.0) for c in repo.STAT_COLUMNS]
+        chosen = [i for i, day in enumerate(days) if (day.year, day.month) == ym]
+        values[chosen, :width] = spread
+        values[chosen, width : 2 * width] = spread
+    versions = [0] * len(days)
+    editors: list[str | None] = [None] * len(days)
+    has_actual = [False] * len(days)
+    has_prior = [False] * len(days)
+    for kind, _id, day, version, updated_by, *fields in rows:
+        if kind == "forecast":
+            i = position[day]
+            values[i, width : 2 * width] = fields
+            versions[i], editors[i] = int(version), updated_by
+        elif day in position:
+            i = position[day]
+            values[i, 2 * width : 3 * width] = fields
+            has_actual[i] = True
         else:
-            row.update({f"forecast_{c}": b.get(c, 0.0) for c in repo.STAT_COLUMNS})
-            row["version"] = 0
-            row["updated_by"] = None
-        loaded = by_day.get(("actual", day))
-        if loaded is not None:
-            row.update({f"actual_{c}": float(loaded[c]) for c in repo.STAT_COLUMNS})
-        earlier = by_day.get(("actual", day - offset))
-        if earlier is not None:
-            row.update({f"prior_{c}": float(earlier[c]) for c in repo.STAT_COLUMNS})
-        rows.append(row)
+            i = position[day + offset]
+            values[i, 3 * width :] = fields
+            has_prior[i] = True
+    # Floats keep 6 decimals, far below what any cell shows: this halves what the browser
+    # downloads and stores.
+    rounded = np.round(values, PAYLOAD_DECIMALS).tolist()
+    records = []
+    for i, day in enumerate(days):
+        line = rounded[i]
+        row = {"day": day, "editable": is_day_editable(day, today)}
+        row.update(zip(_BUDGET_KEYS, line[:width], strict=True))
+        row.update(zip(_FORECAST_KEYS, line[width : 2 * width], strict=True))
+        row["version"] = versions[i]
+        row["updated_by"] = editors[i]
+        if has_actual[i]:
+            row.update(zip(_ACTUAL_KEYS, line[2 * width : 3 * width], strict=True))
+        if has_prior[i]:
+            row.update(zip(_PRIOR_KEYS, line[3 * width :], strict=True))
+        records.append(row)
     return StatisticsWindow(
         site.id,
         site.site_number,
         site.name,
         site.total_rooms,
         months,
-        rows,
+        records,
         rates,
     )
 
@@ -255,28 +287,18 @@ def _display_name(session, user_id) -> str | None:
     return session.get(User, user_id).display_name if user_id else None
 
 
-def _compact(value):
-    if isinstance(value, float):
-        rounded = round(value, PAYLOAD_DECIMALS)
-        return int(rounded) if rounded.is_integer() else rounded
-    return value
-
-
 PAYLOAD_DECIMALS = 6
 
 
 def window_payload(window: StatisticsWindow) -> dict:
-    """The window as JSON-ready data for the browser's store (fractions, ISO days)."""
-    records = [
-        # Missing values are left out (readers use .get) and floats keep 6 decimals, far
-        # below what any cell shows: this halves what the browser downloads and stores.
-        {
-            k: (v.isoformat() if k == "day" else _compact(v))
-            for k, v in row.items()
-            if k != "updated_by" and v is not None and v == v
-        }
-        for row in window.records
-    ]
+    """The window as JSON-ready data for the browser's store (fractions, ISO days, values
+    already rounded by ``load_window``; the editor's name is left out)."""
+    records = []
+    for row in window.records:
+        record = dict(row)
+        record["day"] = row["day"].isoformat()
+        del record["updated_by"]
+        records.append(record)
     return {
         "site_id": window.site_id,
         "site_number": window.site_number,

@@ -291,7 +291,20 @@ def test_bulk_approval_skips_sites_with_unexplained_flags(db):
     assert rows[explained_site]["status"] == sm.APPROVED
     assert rows[bare_site]["status"] == sm.SUBMITTED and not rows[bare_site]["approvable"]
     assert rows[bare_site]["explained"] == "Missing"
+    assert rows[explained_site]["explained"] == "All explained"
     assert rollup["total"]["flc"] == pytest.approx(sum(r["flc"] for r in rollup["rows"]), abs=0.05)
+    # Who: the site's account managers (read in the roll-up's one statement) and its last
+    # editor; a site nobody submitted has no waiting time.
+    with db.read() as session:
+        names = {
+            u.id: u.display_name
+            for u in session.scalars(select(User).where(User.role == "account_manager"))
+        }
+    assert names[people[9].user_id] in rows[explained_site]["account_manager"].split(", ")
+    assert rows[explained_site]["last_edit_by"] == names[people[9].user_id]
+    assert rows[bare_site]["last_edit_by"] == names[people[8].user_id]
+    assert rows[bare_site]["days_waiting"] == 0  # submitted today
+    assert rollup["district"] and rollup["counts"][sm.SUBMITTED] >= 1
 
 
 def test_bulk_return_returns_each_submitted_site_and_tells_its_progress(db):
