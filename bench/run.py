@@ -1261,6 +1261,8 @@ _REPORT_CALLBACKS = (
             "report-risk-rule.children",
             "report-risk-grid-export-context.data",
             "report-drill.data",
+            "report-freshness.children",
+            "report-pending.data",
         ),
         ("report-year.value", "shell-figures-refreshed.data"),
     ),
@@ -1277,9 +1279,38 @@ def _report_callback(ctx: Context, kept: bool) -> Measurement:
     report's handle and cards, its charts and its at-risk rows (the grid's rows come from
     the handle, as in the drill), JSON-serialised. ``kept``: another person with the same
     scope opened it before (the report kept for its fingerprint); else the shared cache is
-    emptied before each run (computed)."""
+    emptied before each run (computed): the request asks for the background job that
+    computes the report (a process of its own here, polled every 20 ms as the page polls
+    every 250 ms), whose answer carries the handle."""
     client = ctx.client("executive")
     cache = ctx.app.server.extensions["dashboard.cache"]
+    job_key = next(k for k in ctx.app.callback_map if k.lstrip(".").startswith("report-data.data@"))
+
+    def job(pending) -> tuple[int, dict]:
+        import time
+
+        body = {
+            "output": job_key,
+            "outputs": [
+                {"id": part.split(".", 1)[0], "property": part.split(".", 1)[1]}
+                for part in job_key.strip(".").split("...")
+            ],
+            "inputs": [{"id": "report-pending", "property": "data", "value": pending}],
+            "changedPropIds": ["report-pending.data"],
+            "state": [],
+        }
+        first = client.post("/_dash-update-component", json=body).get_json()
+        query = {"cacheKey": first["cacheKey"], "job": first["job"]}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            answer = client.post("/_dash-update-component", json=body, query_string=query)
+            data = answer.get_json() if answer.status_code == 200 else None
+            if answer.status_code != 200:
+                raise BenchError(f"report job answered {answer.status_code}")
+            if data and "response" in data:
+                return len(answer.data), data["response"]
+            time.sleep(0.02)
+        raise BenchError("the report job did not answer in time")
 
     def post(outputs, inputs, values) -> dict:
         body = {
@@ -1306,11 +1337,22 @@ def _report_callback(ctx: Context, kept: bool) -> Measurement:
             answer = post(outputs, inputs, values)
             size += len(answer.data)
             if outputs[0] == "report-data.data":
-                values["report-data.data"] = answer.get_json()["response"]["report-data"]["data"]
+                response = answer.get_json()["response"]
+                pending = response["report-pending"]["data"]
+                if pending is not None:
+                    if kept:
+                        raise BenchError("the kept report was not found")
+                    more, response = job(pending)
+                    size += more
+                values["report-data.data"] = response["report-data"]["data"]
         return size
 
     result = ctx.measure(op, setup=None if kept else cache.clear)
-    result.notes = "kept report (same fingerprint)" if kept else "computed (cache emptied)"
+    result.notes = (
+        "kept report (same fingerprint)"
+        if kept
+        else "computed by the background job (cache emptied)"
+    )
     return result
 
 

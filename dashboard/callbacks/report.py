@@ -134,28 +134,60 @@ REPORT_SECONDS = 600
 REPORT_SHAPE = 1  # bump when ``rr.Report`` changes: reports kept by older code are not read
 
 
-def _report(principal, year: int) -> rr.Report:
+# Every person's last report of a year and scope is kept longer: shown, marked as updating,
+# while the report of the new figures is computed in the background.
+LATEST_SECONDS = 24 * 3600
+
+
+def _keys(session, principal, year: int) -> tuple[str, str]:
+    """The cache keys of the report for these exact figures and of the scope's last one."""
+    exact, scope = rr.fingerprints(session, principal, today(), year)
+    return f"report:{REPORT_SHAPE}:{exact}", f"report-latest:{REPORT_SHAPE}:{scope}"
+
+
+def _cached(cache, key: str) -> rr.Report | None:
+    try:
+        report = cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreadable kept report is computed again
+        return None
+    return report if isinstance(report, rr.Report) else None
+
+
+def _kept_report(principal, year: int) -> tuple[rr.Report | None, bool]:
+    """The report a request may show without computing it: (the report of the current
+    figures, True), else (the person's last report of the year and scope, False) — shown as
+    updating —, else (None, False). Request threads never compute the portfolio."""
     cache = current_app.extensions["dashboard.cache"]
     with get_db().read() as session:
-        key = f"report:{REPORT_SHAPE}:{rr.fingerprint(session, principal, today(), year)}"
-        try:
-            report = cache.get(key)
-        except Exception:  # noqa: BLE001 - an unreadable kept report is computed again
-            report = None
-        if not isinstance(report, rr.Report):
+        exact, latest = _keys(session, principal, year)
+    report = _cached(cache, exact)
+    if report is not None:
+        return report, True
+    return _cached(cache, latest), False
+
+
+def _report(principal, year: int) -> rr.Report:
+    """The report of the current figures: the kept one, else computed and kept (background
+    jobs only: the compute job and the exports)."""
+    cache = current_app.extensions["dashboard.cache"]
+    with get_db().read() as session:
+        exact, latest = _keys(session, principal, year)
+        report = _cached(cache, exact)
+        if report is None:
             report = rr.regional_report(session, principal, today(), year)
-            cache.set(key, report, timeout=REPORT_SECONDS)
+            cache.set(exact, report, timeout=REPORT_SECONDS)
+            cache.set(latest, report, timeout=LATEST_SECONDS)
     return report
 
 
 def _handled_report(handle) -> rr.Report | None:
-    """The report a handle names (its year), for the person asking: the kept one for their
-    fingerprint, else computed."""
+    """The report a handle names (its year), for the person asking: the kept one (or the
+    last one, while the new one is computed); None when there is none yet."""
     principal = current_principal()
     if principal is None or not isinstance(handle, dict):
         return None
     try:
-        return _report(principal, _year(handle.get("year")))
+        return _kept_report(principal, _year(handle.get("year")))[0]
     except ValueError:  # a year the report does not offer
         return None
 
@@ -200,8 +232,10 @@ def _kept(handle) -> dict | None:
             data = None
     if data is None:
         try:
-            report = _report(principal, _year(handle.get("year")))
+            report = _kept_report(principal, _year(handle.get("year")))[0]
         except ValueError:  # a year the report does not offer
+            return None
+        if report is None:
             return None
         data = _rollup_data(report, principal)
         if isinstance(token, str):
@@ -209,65 +243,125 @@ def _kept(handle) -> dict | None:
     return data
 
 
+def _top_bottom(report: rr.Report):
+    def names(districts) -> str:
+        return ", ".join(f"{d['name']} ({percent(d['flc_vs_budget_pct'])})" for d in districts)
+
+    return dmc.Group(
+        [
+            dmc.Text(
+                "Top districts (FLC vs budget): " + (names(report.top_districts) or "—"),
+                size="sm",
+                id="report-top",
+            ),
+            dmc.Text(
+                "Bottom districts: " + (names(report.bottom_districts) or "—"),
+                size="sm",
+                id="report-bottom",
+            ),
+        ],
+        gap="xl",
+    )
+
+
+def _shown(report: rr.Report, principal) -> tuple:
+    """The handle, cards, texts and export context of a report (and the drill reset)."""
+    data = _rollup_data(report, principal)
+    handle = _keep(principal, data, report.year)
+    rule = dict(rr.context_lines(report, principal))["At risk"]
+    return (
+        handle,
+        _cards(report.total, len(report.at_risk)),
+        _top_bottom(report),
+        f"At risk: {rule}.",
+        data["context"],
+        {},
+    )
+
+
+UPDATING = (
+    "The figures changed since this report was computed: it is being updated and will "
+    "refresh by itself."
+)
+
+
+def _updating_notice(text: str = UPDATING):
+    return dmc.Alert(text, color="yellow", variant="light", id="report-updating")
+
+
+SHOWN_OUTPUTS = (
+    ("report-data", "data"),
+    ("report-cards", "children"),
+    ("report-top-bottom", "children"),
+    ("report-risk-rule", "children"),
+    ("report-risk-grid-export-context", "data"),
+    ("report-drill", "data"),
+)
+
+
 def register(app: Dash) -> None:
     @app.callback(
-        Output("report-data", "data"),
-        Output("report-cards", "children"),
-        Output("report-top-bottom", "children"),
-        Output("report-risk-rule", "children"),
-        Output("report-risk-grid-export-context", "data"),
-        Output("report-drill", "data"),
+        *[Output(i, p) for i, p in SHOWN_OUTPUTS],
+        Output("report-freshness", "children"),
+        Output("report-pending", "data"),
         Input("report-year", "value"),
         Input(FIGURES_REFRESHED, "data"),
     )
     def compute(year, _figures_refreshed=None):
-        """The report's handle, cards and texts; the grid, the charts and the at-risk rows
-        follow from the handle in their own callbacks (the grid shows without waiting for
-        the charts to draw)."""
+        """The report's handle, cards and texts when the report of the current figures is
+        kept; else the person's last report, marked as updating, and a job to compute the
+        new one (``compute_later``); with none at all, only the job. The grid, the charts
+        and the at-risk rows follow from the handle in their own callbacks."""
         principal = current_principal()
         if principal is None:
             raise PreventUpdate
-        report = _report(principal, _year(year))
-        data = _rollup_data(report, principal)
-        handle = _keep(principal, data, report.year)
-        top_bottom = dmc.Group(
-            [
-                dmc.Text(
-                    "Top districts (FLC vs budget): "
-                    + (
-                        ", ".join(
-                            f"{d['name']} ({percent(d['flc_vs_budget_pct'])})"
-                            for d in report.top_districts
-                        )
-                        or "—"
-                    ),
-                    size="sm",
-                    id="report-top",
-                ),
-                dmc.Text(
-                    "Bottom districts: "
-                    + (
-                        ", ".join(
-                            f"{d['name']} ({percent(d['flc_vs_budget_pct'])})"
-                            for d in report.bottom_districts
-                        )
-                        or "—"
-                    ),
-                    size="sm",
-                    id="report-bottom",
-                ),
-            ],
-            gap="xl",
-        )
-        rule = dict(rr.context_lines(report, principal))["At risk"]
-        return (
-            handle,
-            _cards(report.total, len(report.at_risk)),
-            top_bottom,
-            f"At risk: {rule}.",
-            data["context"],
-            {},
-        )
+        year = _year(year)
+        try:
+            report, fresh = _kept_report(principal, year)
+        except ValueError:  # a year the report does not offer
+            raise PreventUpdate from None
+        pending = None if fresh else {"year": year, "asked": secrets.token_urlsafe(6)}
+        if report is None:
+            waiting = [no_update] * len(SHOWN_OUTPUTS)
+            return (*waiting, _updating_notice("Computing the report…"), pending)
+        return (*_shown(report, principal), None if fresh else _updating_notice(), pending)
+
+    @app.callback(
+        *[Output(i, p, allow_duplicate=True) for i, p in SHOWN_OUTPUTS],
+        Output("report-freshness", "children", allow_duplicate=True),
+        Input("report-pending", "data"),
+        background=True,
+        running=[
+            (
+                Output("report-compute-progress-box", "style"),
+                {"display": "block"},
+                {"display": "none"},
+            ),
+        ],
+        progress=[
+            Output("report-compute-progress", "value"),
+            Output("report-compute-progress-text", "children"),
+        ],
+        interval=250,
+        prevent_initial_call=True,
+    )
+    def compute_later(set_progress, pending):
+        """The report of the current figures, computed in a background job (the Celery
+        worker with Redis, a process of its own without) and kept for everyone with the same
+        scope and figures; the page then shows it."""
+        if not isinstance(pending, dict):
+            raise PreventUpdate
+        with app.server.app_context():
+            principal = current_principal()
+            if principal is None:
+                raise PreventUpdate
+            set_progress((30, "Computing the report of the sites you see…"))
+            try:
+                report = _report(principal, _year(pending.get("year")))
+            except ValueError:
+                raise PreventUpdate from None
+            set_progress((100, "Report computed."))
+            return (*_shown(report, principal), None)
 
     @app.callback(
         Output("report-district-chart-box", "children"),

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -687,6 +688,14 @@ class SiteMonthFigure(Base):
             "series IN ('forecast', 'actual', 'budget', 'submitted')", name="ck_figure_series"
         ),
         Index("ix_figure_period", "series", "year", "month"),
+        # The few months whose internal revenue is the budget's (the P&L lists them).
+        Index(
+            "ix_figure_fallback",
+            "series",
+            "year",
+            sqlite_where=text("ir_fallback IS NOT NULL"),
+            postgresql_where=text("ir_fallback IS NOT NULL"),
+        ),
     )
 
 

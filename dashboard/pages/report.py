@@ -24,6 +24,7 @@ def layout(year: str | None = None, **_query):
         [
             dcc.Store(id="report-data"),
             dcc.Store(id="report-drill", data={}),
+            dcc.Store(id="report-pending"),
             dcc.Download(id="report-download"),
             dmc.Group(
                 [
@@ -56,6 +57,9 @@ def layout(year: str | None = None, **_query):
             job_progress("report"),
             html.Div(id="report-export-status", role="status", className="report-export-status"),
             html.Div(id="report-message", role="status", **{"aria-live": "polite"}),
+            # "Updating…" while the report of new figures is computed in the background.
+            html.Div(id="report-freshness", role="status", **{"aria-live": "polite"}),
+            job_progress("report-compute"),
             dcc.Loading(html.Div(id="report-cards")),
             dmc.Group(
                 [

@@ -345,30 +345,45 @@ def computed_month_lines(
 
 
 def month_sums(
-    session: Session, sites: Select, year: int, today: dt.date
-) -> tuple[dict[str, np.ndarray], list[tuple[int, int, str]]]:
-    """The P&L of the sites of ``sites`` (a query of site ids) summed per month: per shown
-    line (FLC included) 12 sums, and the (site_id, month, reason) of the months whose
-    internal revenue is the budget's. Stored years are summed in SQL; other years (closed:
-    the ledger) are computed."""
+    session: Session, sites: Select, year: int, today: dt.date, basis: str = BUDGET_BASIS
+) -> tuple[dict[str, np.ndarray], list[tuple[int, int, str]], dict[str, np.ndarray]]:
+    """The P&L of the sites of ``sites`` (a query of site ids) summed per month — per shown
+    line (FLC included) 12 sums —, the (site_id, month, reason) of the months whose internal
+    revenue is the budget's, and the same sums of the ``basis`` (``basis_month_sums``).
+
+    Stored years are summed in SQL, the P&L and its basis in one statement; other years
+    (closed: the ledger) are computed."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
+    basis_of = ("budget", year) if basis == BUDGET_BASIS else ("actual", year - 1)
+    first, last = figures_repo.history_span(today)
+    if year in figures_repo.forecast_years(today) and first[0] <= basis_of[1] <= last[0]:
+        sums = figures_repo.series_month_sums(
+            session, sites, [("forecast", year), basis_of], SHOWN_LINES
+        )
+        values = {
+            line: sums[("forecast", year)][line].to_numpy(dtype=float) for line in SHOWN_LINES
+        }
+        base = {line: sums[basis_of][line].to_numpy(dtype=float) for line in SHOWN_LINES}
+        return values, figures_repo.fallbacks(session, sites, year), base
+    base = basis_month_sums(session, sites, year, basis)
     if year in figures_repo.forecast_years(today):
         sums = figures_repo.month_sums(session, sites, "forecast", year, SHOWN_LINES)
         fallbacks = figures_repo.fallbacks(session, sites, year)
-        return {line: sums[line].to_numpy(dtype=float) for line in SHOWN_LINES}, fallbacks
+        return {line: sums[line].to_numpy(dtype=float) for line in SHOWN_LINES}, fallbacks, base
     frame = computed_lines(session, list(session.scalars(sites)), year, today)
     summed = frame.groupby("month")[list(SHOWN_LINES)].sum().reindex(range(1, 13))
     chosen = frame[frame["ir_fallback"].notna()]
     fallbacks = [(int(r.site_id), int(r.month), str(r.ir_fallback)) for r in chosen.itertuples()]
-    return {line: summed[line].fillna(0.0).to_numpy(dtype=float) for line in SHOWN_LINES}, (
-        fallbacks
-    )
+    values = {line: summed[line].fillna(0.0).to_numpy(dtype=float) for line in SHOWN_LINES}
+    return values, fallbacks, base
 
 
 def basis_month_sums(
     session: Session, sites: Select, year: int, basis: str = BUDGET_BASIS
 ) -> dict[str, np.ndarray]:
-    """``basis_lines`` of the sites of ``sites`` summed per month in SQL: per shown line (FLC
-    included) 12 sums."""
+    """``basis_lines`` of the sites of ``sites`` summed per month in SQL from the ledger: per
+    shown line (FLC included) 12 sums."""
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
     if basis == BUDGET_BASIS:

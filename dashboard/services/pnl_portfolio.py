@@ -24,7 +24,6 @@ from dashboard.services.pnl import (
     PRIOR_YEAR_BASIS,
     SHOWN_LINES,
     basis_lines,
-    basis_month_sums,
     month_sums,
     pnl_lines,
 )
@@ -223,8 +222,7 @@ def portfolio_pnl(
     scope = _scope(principal, today, filters)
     count = session.scalar(select(func.count()).select_from(scope.subquery())) or 0
     if count:
-        values, fallbacks = month_sums(session, scope, year, today)
-        base = basis_month_sums(session, scope, year, basis)
+        values, fallbacks, base = month_sums(session, scope, year, today, basis)
     else:
         values = {line: np.zeros(12) for line in SHOWN_LINES}
         base, fallbacks = dict(values), []

@@ -166,6 +166,15 @@ def fingerprint(
     one), the versions of next month's submissions (every decision moves one), the
     thresholds, the day. Two equal fingerprints give the same report (site and district
     names aside, which no version covers)."""
+    return fingerprints(session, principal, today, year)[0]
+
+
+def fingerprints(
+    session: Session, principal: Principal, today: dt.date, year: int | None = None
+) -> tuple[str, str]:
+    """``fingerprint``, and what the report covers whatever the figures (the year and the
+    sites the person may see): the key of the last report of that scope, shown while a
+    newer one is computed."""
     year = year or today.year
     scope = visible_sites(principal, today)
     ids = sorted(visible_site_ids(session, principal, today))
@@ -184,7 +193,11 @@ def fingerprint(
     ).one()
     limits = thresholds(session)
     text = repr((year, today, ids, tuple(figures), tuple(decisions), limits.pct, limits.amount))
-    return hashlib.sha256(text.encode()).hexdigest()
+    covered = repr((year, ids))
+    return (
+        hashlib.sha256(text.encode()).hexdigest(),
+        hashlib.sha256(covered.encode()).hexdigest(),
+    )
 
 
 def regional_report(

@@ -768,14 +768,46 @@ def _waterfall_post(app, client, level, target):
     )
 
 
-def _report_post(app, client):
+def _report_keys(app):
+    """The keys of the report's request callback and of its background job (whose
+    allow_duplicate outputs carry Dash's hash)."""
+    keys = [k for k in app.callback_map if k.lstrip(".").startswith("report-data.data")]
+    request = [k for k in keys if not k.lstrip(".").startswith("report-data.data@")]
+    job = [k for k in keys if k.lstrip(".").startswith("report-data.data@")]
+    assert len(request) == 1 and len(job) == 1, keys
+    return request[0], job[0]
+
+
+def _report_request(app, client):
+    """The report page's request callback alone: it shows a kept report, never computes."""
     return _post(
         client,
-        _callback_key(app, "report-data.data"),
+        _report_keys(app)[0],
         [("report-year", "value", 2026), ("shell-figures-refreshed", "data", 0)],
         [],
         "report-year.value",
     )
+
+
+def _report_job(app, client, pending):
+    key = _report_keys(app)[1]
+    body = {
+        "output": key,
+        "outputs": _outputs(key),
+        "inputs": [{"id": "report-pending", "property": "data", "value": pending}],
+        "changedPropIds": ["report-pending.data"],
+        "state": [],
+    }
+    return post_background(client, body)
+
+
+def _report_post(app, client):
+    """Open the report as the browser does: the request callback, then — when it asks for
+    one — the background job that computes the report of the current figures."""
+    answer = _report_request(app, client)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    pending = answer.get_json()["response"]["report-pending"]["data"]
+    return answer if pending is None else _report_job(app, client, pending)
 
 
 def _export_body(app, rows):
@@ -831,7 +863,8 @@ def _export_post(app, client):
 
 def test_callbacks_refuse_without_a_session(app, client, portfolio):
     for response in (
-        _report_post(app, client),
+        _report_request(app, client),
+        _report_job(app, client, {"year": 2026, "asked": "x"}),
         _trends_post(app, client, "all", "all"),
         _waterfall_post(app, client, "district", "1"),
         _export_post(app, client),
@@ -840,7 +873,7 @@ def test_callbacks_refuse_without_a_session(app, client, portfolio):
         text = response.get_data(as_text=True)
         assert "forecast_flc" not in text
         assert "rowData" not in text
-    assert portfolio["district"]["name"].iloc[0] not in _report_post(app, client).get_data(
+    assert portfolio["district"]["name"].iloc[0] not in _report_request(app, client).get_data(
         as_text=True
     )
 
@@ -1073,6 +1106,29 @@ def test_a_shared_report_is_computed_again_once_a_save_moves_the_figures(app, au
     with db.read() as session:
         assert rr.fingerprint(session, executive, TEST_TODAY, 2026) != before
         fresh = rr.regional_report(session, executive, TEST_TODAY, 2026).total
+
+    # The request computes nothing: it shows the last report, says it is updating, and asks
+    # for the background job ...
+    request = _report_request(app, auth.client).get_json()["response"]
+    assert request["report-pending"]["data"]["year"] == 2026
+    notice = json.dumps(request["report-freshness"]["children"])
+    assert "being updated" in notice
+    handle = request["report-data"]["data"]
+    shown = _post(
+        auth.client,
+        _callback_key(app, "report-grid.rowData"),
+        [("report-data", "data", handle), ("report-drill", "data", {})],
+        [],
+        "report-data.data",
+    ).get_json()["response"]["report-grid"]["pinnedBottomRowData"][0]
+    assert shown["forecast_flc"] == first["forecast_flc"]
+    # ... which computes the report of the new figures, clears the notice and keeps it for
+    # the next request.
+    job = _report_job(app, auth.client, request["report-pending"]["data"]).get_json()
+    assert job["response"]["report-freshness"]["children"] is None
     after = total()
     assert after["forecast_flc"] != first["forecast_flc"]
     assert after["forecast_flc"] == pytest.approx(fresh["forecast_flc"], abs=0.01)
+    again = _report_request(app, auth.client).get_json()["response"]
+    assert again["report-pending"]["data"] is None
+    assert again["report-freshness"]["children"] is None
