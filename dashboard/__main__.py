@@ -192,16 +192,28 @@ def cmd_recompute(args, settings: Settings) -> int:
             with db.read() as session:
                 differences = figures.check(session, ids, today, limit=args.limit)
                 stale = figures.pending(session, ids, today)
+                district_differences = figures.check_district_sums(session)
             for d in differences:
                 print(
                     f"site {d.site_id} {d.series} {d.year}-{d.month:02d} {d.column}: "
                     f"stored {d.stored!r}, computed {d.computed!r}"
                 )
+            for d in district_differences[: args.limit]:
+                print(
+                    f"district {d['district_id']} {d['series']} {d['year']}-{d['month']:02d} "
+                    f"{d['column']}: summed {d['stored']!r}, sites add up to {d['computed']!r}"
+                )
             scope = "every site" if ids is None else f"{len(ids)} site(s)"
             if stale.count:
                 print(f"{stale.count} site(s) not marked current for {today} (a refresh is due).")
-            if differences:
-                print(f"{len(differences)} difference(s) in the stored figures of {scope}.")
+            if differences or district_differences:
+                if differences:
+                    print(f"{len(differences)} difference(s) in the stored figures of {scope}.")
+                if district_differences:
+                    print(
+                        f"{len(district_differences)} difference(s) between the district sums "
+                        "and their sites' figures (a full recompute rebuilds them)."
+                    )
                 return 1
             print(f"The stored figures of {scope} equal a fresh computation (as of {today}).")
             return 0
@@ -210,6 +222,8 @@ def cmd_recompute(args, settings: Settings) -> int:
             print(f"\r  {done}/{total} sites", end="", flush=True)
 
         result = figures.recompute(db, today, ids, only_stale=args.stale, progress=progress)
+        with db.write() as session:
+            figures.rebuild_district_sums(session, ids)
         if ids is None and not args.stale:
             db.analyze()  # a whole rebuild: the planner's statistics of the figures
         print()

@@ -92,13 +92,18 @@ def register(app: Dash) -> None:
                 id="pnl-basis-named",
             )
         ]
-        if result["ir_fallbacks"]:
+        if result["ir_fallback_count"]:
+            listed = result["ir_fallbacks"][:5]
+            names = ", ".join(f"{r['site_number']} {r['name']}" for r in listed)
+            more = result["ir_fallback_count"] - len(listed)
             notes.append(
                 dmc.Text(
-                    f"{len(result['ir_fallbacks'])} site(s) use budget internal revenue: their "
-                    "contract terms are not configured.",
+                    f"{result['ir_fallback_count']:,} site(s) use budget internal revenue (their "
+                    f"contract terms are not configured): {names}"
+                    + (f" and {more:,} more." if more > 0 else "."),
                     size="xs",
                     c="orange",
+                    id="pnl-ir-fallbacks",
                 )
             )
         return result, html.Div(notes)

@@ -30,6 +30,7 @@ from dashboard.data.models import (
     FIGURE_LINES,
     FIGURE_WATERFALL,
     FORECAST,
+    DistrictMonthFigure,
     Site,
     SiteFigureState,
     SiteMonthFigure,
@@ -271,7 +272,14 @@ def series_month_sums(
     wanted: Sequence[tuple[str, int]],
     columns: Sequence[str],
 ) -> dict[tuple[str, int], pd.DataFrame]:
-    """``month_sums`` of several (series, year) in one statement (one pass over the rows)."""
+    """``month_sums`` of several (series, year) in one statement (one pass over the rows);
+    for every site (a scope of all sites), from the district sums."""
+    if (
+        isinstance(site_ids, Select)
+        and every_site(site_ids)
+        and set(columns) <= set(DISTRICT_LINES)
+    ):
+        return district_series_month_sums(session, wanted, columns)
     f = SiteMonthFigure
     selected = [f.series, f.year, f.month, *[func.sum(getattr(f, c)) for c in columns]]
     chosen = or_(*[and_(f.series == name, f.year == year) for name, year in wanted])
@@ -287,28 +295,37 @@ def series_month_sums(
 
 
 def _monthly_frame(rows, columns: Sequence[str]) -> pd.DataFrame:
-    frame = frame_of(rows, ["month", *columns])
-    for c in columns:
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    frame["month"] = frame["month"].astype(int)
-    summed = frame.groupby("month")[list(columns)].sum()
-    return summed.reindex(range(1, 13), fill_value=0.0).fillna(0.0)
+    """(month, *sums) rows as a frame indexed by month 1..12 (a month without a row, or a
+    NULL sum, is 0); several rows of one month add up."""
+    sums = np.zeros((12, len(columns)))
+    for month, *values in rows:
+        sums[int(month) - 1] += [0.0 if v is None else float(v) for v in values]
+    return pd.DataFrame(sums, index=pd.RangeIndex(1, 13, name="month"), columns=list(columns))
 
 
 def fallbacks(
-    session: Session, site_ids: Sequence[int] | Select, year: int
-) -> list[tuple[int, int, str]]:
+    session: Session, site_ids: Sequence[int] | Select, year: int, listed: int | None = None
+) -> tuple[list[tuple[int, int, str]], int]:
     """(site_id, month, reason) of the stored forecast months of ``year`` whose internal
-    revenue is the budget's, in site and month order."""
+    revenue is the budget's, in site and month order — of the first ``listed`` such sites
+    (None: all) —, and how many sites have such a month."""
     f = SiteMonthFigure
     rows: list = []
+    count = 0
     for sites in _site_clauses(f.site_id, site_ids):
+        chosen = [sites, f.series == FORECAST, f.year == year, f.ir_fallback.is_not(None)]
+        count += session.scalar(select(func.count(func.distinct(f.site_id))).where(*chosen)) or 0
+        first = select(f.site_id).where(*chosen).group_by(f.site_id).order_by(f.site_id)
+        if listed is not None:
+            first = first.limit(listed)
         rows += session.execute(
-            select(f.site_id, f.month, f.ir_fallback).where(
-                sites, f.series == FORECAST, f.year == year, f.ir_fallback.is_not(None)
-            )
+            select(f.site_id, f.month, f.ir_fallback).where(*chosen, f.site_id.in_(first))
         ).all()
-    return sorted((int(s), int(m), str(r)) for s, m, r in rows)
+    ordered = sorted((int(s), int(m), str(r)) for s, m, r in rows)
+    if listed is not None:
+        keep = sorted({s for s, _m, _r in ordered})[:listed]
+        ordered = [row for row in ordered if row[0] in keep]
+    return ordered, count
 
 
 def paired(
@@ -369,6 +386,7 @@ def replace(
     by ``frame`` (rows outside that range are refused), inside the caller's transaction."""
     f = SiteMonthFigure
     ids = sorted({int(s) for s in site_ids})
+    before = _district_sums_of_sites(session, ids, series, first, last)
     for chunk in _chunks(ids):
         session.execute(
             delete(f).where(
@@ -376,6 +394,7 @@ def replace(
             )
         )
     if frame.empty:
+        _add_to_district_sums(session, _district_sums_of_frame(session, frame), before)
         return 0
     keys = frame["year"].astype(int) * 100 + frame["month"].astype(int)
     inside = (keys >= first[0] * 100 + first[1]) & (keys <= last[0] * 100 + last[1])
@@ -398,7 +417,217 @@ def replace(
         )
         records.append(record)
     session.execute(insert(f), records)
+    _add_to_district_sums(session, _district_sums_of_frame(session, frame), before)
     return len(records)
+
+
+# --- District sums -------------------------------------------------------------------------
+# ``DistrictMonthFigure`` holds the P&L lines of the site rows summed per district, series and
+# month. ``replace`` adds each change to them in its transaction: the sums of the replaced
+# rows before and after, the difference added in one upsert (``col = col + change``), so two
+# saves of sites of one district add both changes whatever their order (the district rows
+# are locked in key order: no deadlock).
+
+DISTRICT_LINES = FIGURE_LINES
+DISTRICT_KEYS = ["district_id", "series", "year", "month"]
+# A change smaller than this (dollars) is the float noise of summing in another order.
+_NOISE = 1e-6
+
+
+def _district_of(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for chunk in _chunks(site_ids):
+        out.update(
+            session.execute(select(Site.id, Site.district_id).where(Site.id.in_(chunk))).all()
+        )
+    return out
+
+
+def _district_sums_of_sites(
+    session: Session,
+    site_ids: Sequence[int],
+    series: Sequence[str],
+    first: tuple[int, int],
+    last: tuple[int, int],
+) -> pd.DataFrame:
+    """The stored rows of the sites × series × months summed per district key (in SQL)."""
+    f = SiteMonthFigure
+    selected = [
+        Site.district_id,
+        f.series,
+        f.year,
+        f.month,
+        func.count(),
+        *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
+    ]
+    rows: list = []
+    for chunk in _chunks(site_ids):
+        rows += session.execute(
+            select(*selected)
+            .join(Site, Site.id == f.site_id)
+            .where(f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last))
+            .group_by(Site.district_id, f.series, f.year, f.month)
+        ).all()
+    frame = frame_of(rows, [*DISTRICT_KEYS, "sites", *DISTRICT_LINES])
+    return frame.groupby(DISTRICT_KEYS)[["sites", *DISTRICT_LINES]].sum()
+
+
+def _district_sums_of_frame(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows about to be stored summed per district key (NULL figures add nothing)."""
+    if frame.empty:
+        return pd.DataFrame(
+            columns=["sites", *DISTRICT_LINES],
+            index=pd.MultiIndex.from_tuples([], names=DISTRICT_KEYS),
+        )
+    districts = _district_of(session, sorted({int(s) for s in frame["site_id"]}))
+    keyed = frame[["site_id", "series", "year", "month", *DISTRICT_LINES]].copy()
+    keyed["district_id"] = keyed["site_id"].astype(int).map(districts)
+    keyed["year"], keyed["month"] = keyed["year"].astype(int), keyed["month"].astype(int)
+    keyed["sites"] = 1
+    for c in DISTRICT_LINES:
+        keyed[c] = pd.to_numeric(keyed[c], errors="coerce").astype(float)
+    return keyed.groupby(DISTRICT_KEYS)[["sites", *DISTRICT_LINES]].sum()
+
+
+def _add_to_district_sums(session: Session, after: pd.DataFrame, before: pd.DataFrame) -> None:
+    columns = ["sites", *DISTRICT_LINES]
+    change = (
+        after.reindex(columns=columns)
+        .astype(float)
+        .sub(before.reindex(columns=columns).astype(float), fill_value=0.0)
+    )
+    if change.empty:
+        return
+    moved = (change["sites"] != 0) | (change[list(DISTRICT_LINES)].abs() > _NOISE).any(axis=1)
+    change = change[moved].sort_index()
+    if change.empty:
+        return
+    records = []
+    for key, values in zip(change.index, change.to_numpy().tolist(), strict=True):
+        district_id, name, year, month = key
+        record = {
+            "district_id": int(district_id),
+            "series": str(name),
+            "year": int(year),
+            "month": int(month),
+            "sites": int(round(values[0])),
+        }
+        record.update(zip(DISTRICT_LINES, values[1:], strict=True))
+        records.append(record)
+    d = DistrictMonthFigure
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(d)
+    statement = statement.on_conflict_do_update(
+        index_elements=DISTRICT_KEYS,
+        set_={c: getattr(d, c) + getattr(statement.excluded, c) for c in columns},
+    )
+    session.execute(statement, records)
+
+
+def rebuild_district_sums(session: Session, site_ids: Sequence[int] | None = None) -> int:
+    """Sum the stored site rows again per district: every district, or those of
+    ``site_ids`` (after a recompute, which repairs site rows changed outside ``replace``:
+    their change would otherwise be added to sums that never held it). Returns the district
+    rows written."""
+    d = DistrictMonthFigure
+    f = SiteMonthFigure
+    query = (
+        select(
+            Site.district_id,
+            f.series,
+            f.year,
+            f.month,
+            func.count(),
+            *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
+        )
+        .join(Site, Site.id == f.site_id)
+        .group_by(Site.district_id, f.series, f.year, f.month)
+    )
+    if site_ids is None:
+        session.execute(delete(d))
+    else:
+        districts = sorted(set(_district_of(session, sorted({int(s) for s in site_ids})).values()))
+        if not districts:
+            return 0
+        session.execute(delete(d).where(d.district_id.in_(districts)))
+        query = query.where(Site.district_id.in_(districts))
+    rows = session.execute(query).all()
+    names = [*DISTRICT_KEYS, "sites", *DISTRICT_LINES]
+    records = [dict(zip(names, row, strict=True)) for row in rows]
+    if records:
+        session.execute(insert(DistrictMonthFigure), records)
+    return len(records)
+
+
+def check_district_sums(session: Session, tolerance: float = 0.005) -> list[dict]:
+    """District sums that differ from the sums of the stored site rows (by more than
+    ``tolerance`` dollars, or in the count of rows); missing rows included."""
+    f = SiteMonthFigure
+    fresh = frame_of(
+        session.execute(
+            select(
+                Site.district_id,
+                f.series,
+                f.year,
+                f.month,
+                func.count(),
+                *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
+            )
+            .join(Site, Site.id == f.site_id)
+            .group_by(Site.district_id, f.series, f.year, f.month)
+        ).all(),
+        [*DISTRICT_KEYS, "sites", *DISTRICT_LINES],
+    ).set_index(DISTRICT_KEYS)
+    d = DistrictMonthFigure
+    stored = frame_of(
+        session.execute(
+            select(*[getattr(d, c) for c in [*DISTRICT_KEYS, "sites", *DISTRICT_LINES]])
+        ).all(),
+        [*DISTRICT_KEYS, "sites", *DISTRICT_LINES],
+    ).set_index(DISTRICT_KEYS)
+    # A district row whose sites all left holds zeros: the same as no row.
+    stored = stored[stored["sites"] != 0]
+    merged = fresh.add_suffix("_fresh").join(stored.add_suffix("_stored"), how="outer").fillna(0.0)
+    out = []
+    for column in ["sites", *DISTRICT_LINES]:
+        a, b = merged[f"{column}_fresh"].astype(float), merged[f"{column}_stored"].astype(float)
+        limit = 0.5 if column == "sites" else tolerance
+        for key in merged.index[(a - b).abs() > limit]:
+            out.append(
+                {
+                    "district_id": int(key[0]),
+                    "series": key[1],
+                    "year": int(key[2]),
+                    "month": int(key[3]),
+                    "column": column,
+                    "stored": float(b[key]),
+                    "computed": float(a[key]),
+                }
+            )
+    return out
+
+
+def district_series_month_sums(
+    session: Session, wanted: Sequence[tuple[str, int]], columns: Sequence[str]
+) -> dict[tuple[str, int], pd.DataFrame]:
+    """``series_month_sums`` of every site, from the district sums (a few hundred rows)."""
+    d = DistrictMonthFigure
+    chosen = or_(*[and_(d.series == name, d.year == year) for name, year in wanted])
+    rows = session.execute(
+        select(d.series, d.year, d.month, *[func.sum(getattr(d, c)) for c in columns])
+        .where(chosen)
+        .group_by(d.series, d.year, d.month)
+    ).all()
+    return {
+        (name, year): _monthly_frame(
+            [row[2:] for row in rows if row[0] == name and row[1] == year], columns
+        )
+        for name, year in wanted
+    }
 
 
 # --- Freshness ---------------------------------------------------------------------------------

@@ -699,6 +699,32 @@ class SiteMonthFigure(Base):
     )
 
 
+class DistrictMonthFigure(Base):
+    """The P&L lines of ``SiteMonthFigure`` summed over the sites of a district, per series
+    and month, and how many site rows the sums hold. Kept with the site rows: every replace
+    of a site's figures adds the change to its district's sums in the same transaction
+    (``dashboard.data.figures.replace``), so portfolio views sum a few hundred district rows
+    instead of every site's; ``recompute --check`` compares them with the site rows."""
+
+    __tablename__ = "district_month_figure"
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), primary_key=True)
+    series: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    sites: Mapped[int] = mapped_column(Integer, default=0)
+    external_revenue: Mapped[float] = mapped_column(Float, default=0.0)
+    internal_revenue: Mapped[float] = mapped_column(Float, default=0.0)
+    payroll: Mapped[float] = mapped_column(Float, default=0.0)
+    claims: Mapped[float] = mapped_column(Float, default=0.0)
+    parking_rents: Mapped[float] = mapped_column(Float, default=0.0)
+    other_expense: Mapped[float] = mapped_column(Float, default=0.0)
+    pteb: Mapped[float] = mapped_column(Float, default=0.0)
+    insurance: Mapped[float] = mapped_column(Float, default=0.0)
+    flc: Mapped[float] = mapped_column(Float, default=0.0)
+
+    __table_args__ = (Index("ix_district_figure_period", "series", "year", "month"),)
+
+
 class SiteFigureState(Base):
     """Freshness of a site's stored figures: ``inputs_version`` moves whenever an input of
     the site changes; the figures are current when they were computed from that version

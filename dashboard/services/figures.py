@@ -419,3 +419,15 @@ def check(
                 if len(out) >= limit:
                     return out
     return out
+
+
+def check_district_sums(session: Session) -> list[dict]:
+    """District sums (what portfolio views read) that differ from their sites' stored rows."""
+    return repo.check_district_sums(session)
+
+
+def rebuild_district_sums(session: Session, site_ids: Sequence[int] | None = None) -> int:
+    """Sum the stored rows of every site (or of the districts of ``site_ids``) per district
+    again: after a recompute from the command line, which also repairs rows changed
+    outside the app."""
+    return repo.rebuild_district_sums(session, site_ids)

@@ -344,12 +344,16 @@ def computed_month_lines(
     return _lines_frame([r for r in rows if (r["year"], r["month"]) == (year, month)])
 
 
+FALLBACKS_LISTED = 20  # sites on budget internal revenue named on the P&L (all are counted)
+
+
 def month_sums(
     session: Session, sites: Select, year: int, today: dt.date, basis: str = BUDGET_BASIS
-) -> tuple[dict[str, np.ndarray], list[tuple[int, int, str]], dict[str, np.ndarray]]:
+) -> tuple[dict[str, np.ndarray], tuple[list[tuple[int, int, str]], int], dict[str, np.ndarray]]:
     """The P&L of the sites of ``sites`` (a query of site ids) summed per month — per shown
     line (FLC included) 12 sums —, the (site_id, month, reason) of the months whose internal
-    revenue is the budget's, and the same sums of the ``basis`` (``basis_month_sums``).
+    revenue is the budget's (of the first ``FALLBACKS_LISTED`` such sites) with the count of
+    such sites, and the same sums of the ``basis`` (``basis_month_sums``).
 
     Stored years are summed in SQL, the P&L and its basis in one statement; other years
     (closed: the ledger) are computed."""
@@ -365,16 +369,18 @@ def month_sums(
             line: sums[("forecast", year)][line].to_numpy(dtype=float) for line in SHOWN_LINES
         }
         base = {line: sums[basis_of][line].to_numpy(dtype=float) for line in SHOWN_LINES}
-        return values, figures_repo.fallbacks(session, sites, year), base
+        return values, figures_repo.fallbacks(session, sites, year, FALLBACKS_LISTED), base
     base = basis_month_sums(session, sites, year, basis)
     if year in figures_repo.forecast_years(today):
         sums = figures_repo.month_sums(session, sites, "forecast", year, SHOWN_LINES)
-        fallbacks = figures_repo.fallbacks(session, sites, year)
+        fallbacks = figures_repo.fallbacks(session, sites, year, FALLBACKS_LISTED)
         return {line: sums[line].to_numpy(dtype=float) for line in SHOWN_LINES}, fallbacks, base
     frame = computed_lines(session, list(session.scalars(sites)), year, today)
     summed = frame.groupby("month")[list(SHOWN_LINES)].sum().reindex(range(1, 13))
     chosen = frame[frame["ir_fallback"].notna()]
-    fallbacks = [(int(r.site_id), int(r.month), str(r.ir_fallback)) for r in chosen.itertuples()]
+    every = [(int(r.site_id), int(r.month), str(r.ir_fallback)) for r in chosen.itertuples()]
+    named = sorted({s for s, _m, _r in every})[:FALLBACKS_LISTED]
+    fallbacks = ([row for row in sorted(every) if row[0] in named], len({s for s, *_ in every}))
     values = {line: summed[line].fillna(0.0).to_numpy(dtype=float) for line in SHOWN_LINES}
     return values, fallbacks, base
 

@@ -215,7 +215,7 @@ def portfolio_pnl(
     cell ($, fraction, % text, bold, negative, level — D4, §7.5), ``total``, ``basis_total``
     and ``pct_of_ir`` (fraction of the IR total; None for external revenue); then the row
     "FLC $ to basis – cumulative". ``ir_fallbacks``: sites whose forecast IR is the budget
-    IR, with the reason. The sites of one line: ``portfolio_sites``.
+    IR, with the reason (the first ``pnl.FALLBACKS_LISTED``; ``ir_fallback_count``: all). The sites of one line: ``portfolio_sites``.
     """
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; expected one of {BASES}")
@@ -225,7 +225,7 @@ def portfolio_pnl(
         values, fallbacks, base = month_sums(session, scope, year, today, basis)
     else:
         values = {line: np.zeros(12) for line in SHOWN_LINES}
-        base, fallbacks = dict(values), []
+        base, fallbacks = dict(values), ([], 0)
     ir_total = float(values["internal_revenue"].sum())
     lines = [_line_row(line, values[line], base[line], basis, ir_total) for line in SHOWN_LINES]
     cumulative = pnl.cumulative_flc_to_budget(list(values["flc"]), list(base["flc"]))
@@ -245,7 +245,8 @@ def portfolio_pnl(
         "site_count": count,
         "months": _months(year, today),
         "lines": lines,
-        "ir_fallbacks": _fallback_rows(session, fallbacks),
+        "ir_fallbacks": _fallback_rows(session, fallbacks[0]),
+        "ir_fallback_count": fallbacks[1],
     }
 
 

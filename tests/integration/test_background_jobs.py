@@ -129,6 +129,7 @@ def test_a_worker_killed_mid_recompute_runs_the_task_again(private_portfolio, tm
         _until(finished, 180, "the requeued task to finish")
         with db.read() as session:
             assert figures.check(session, None, TEST_TODAY) == []
+            assert figures.check_district_sums(session) == []
         _until(lambda: result.state == "SUCCESS", 30, "the task's result")
         text = log.read_text()
         assert "SIGKILL" in text or "WorkerLostError" in text, text[-2000:]

@@ -222,6 +222,8 @@ def test_a_save_during_a_recompute_batch_keeps_its_figures(private_portfolio, mo
     with db.read() as session:
         assert figures.pending(session, ids, TEST_TODAY).count == 0
         assert figures.check(session, None, TEST_TODAY) == []
+        # The district sums portfolio views read add up to the sites' rows.
+        assert figures.check_district_sums(session) == []
         stored = pnl.month_lines(session, [site_id], 2027, 3, TEST_TODAY).iloc[0]
         fresh = pnl.computed_month_lines(session, [site_id], 2027, 3, TEST_TODAY).iloc[0]
     assert stored["external_revenue"] == pytest.approx(fresh["external_revenue"])
@@ -344,6 +346,7 @@ def test_stored_figures_equal_a_fresh_computation_after_any_changes(private_port
     with db.read() as session:
         assert figures.pending(session, ids, TEST_TODAY).count == 0
         assert figures.check(session, None, TEST_TODAY) == []
+        assert figures.check_district_sums(session) == []
 
 
 def test_a_save_refreshes_the_next_year_when_the_contract_year_crosses_january(
@@ -395,3 +398,56 @@ def pnl_domain_looks_back(session, site_id) -> bool:
     from dashboard.domain import pnl as pnl_domain
 
     return pnl_domain.looks_back(site_terms(session, [site_id])[site_id])
+
+
+@pytest.mark.parametrize("private_portfolio", [8], indirect=True)
+def test_saves_of_two_sites_of_a_district_at_once_both_reach_the_district_sums(
+    private_portfolio,
+):
+    """Portfolio views sum the district rows; two saves of sites of one district at the
+    same moment each add their change to the same rows (no change lost, no deadlock), and
+    the executive P&L then equals the sum of the sites' own P&Ls."""
+    import threading
+
+    from dashboard.services import pnl_portfolio
+    from dashboard.services.accounts import principal_of
+
+    db, built = private_portfolio
+    sites = built["site"]
+    district = sites.groupby("district_id")["id"].apply(list)
+    pair = next(ids for ids in district if len(ids) >= 2)[:2]
+    day = TEST_TODAY + dt.timedelta(days=12)
+    people = {s: _editor(db, built, int(s)) for s in pair}
+    start = threading.Barrier(len(pair))
+    results = {}
+
+    def save(site_id):
+        start.wait()
+        results[site_id] = workspace_save.save_forecast_inputs(
+            db,
+            people[site_id],
+            int(site_id),
+            [stats.StatisticEdit(day, "valet_daily", 777, 0)],
+            [],
+            TEST_TODAY,
+        )
+
+    threads = [threading.Thread(target=save, args=(s,)) for s in pair]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(results[s].ok for s in pair), results
+    with db.read() as session:
+        assert figures.check_district_sums(session) == []
+        from dashboard.data.models import User
+
+        executive = principal_of(
+            session.scalars(select(User).where(User.role == "executive")).first()
+        )
+        result = pnl_portfolio.portfolio_pnl(session, executive, day.year, TEST_TODAY)
+        each = pnl.month_lines(
+            session, [int(s) for s in sites["id"]], day.year, day.month, TEST_TODAY
+        )
+    flc = next(line for line in result["lines"] if line["line"] == "flc")
+    assert flc["values"][day.month - 1] == pytest.approx(float(each["flc"].sum()), abs=0.05)

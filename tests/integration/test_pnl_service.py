@@ -695,10 +695,28 @@ def test_portfolio_sums_of_a_stored_year_name_the_sites_on_budget_internal_reven
             "reason": "Contract terms are not configured; budget IR used.",
         }
     ]
+    assert result["ir_fallback_count"] == 1
     lines = {line["line"]: line for line in result["lines"]}
     for line in ("internal_revenue", "payroll", "flc"):
         summed = values.groupby("month")[line].sum()
         assert lines[line]["values"] == pytest.approx([summed[m] for m in range(1, 13)], abs=0.01)
+
+
+def test_the_portfolio_names_the_first_sites_on_budget_internal_revenue_and_counts_all(db):
+    from dashboard.services import figures
+
+    executive = _person(db, "exec1@example.com")
+    with db.read() as session:  # changed inside this session only: rolled back on close
+        session.execute(
+            update(Contract).where(Contract.site_id.in_([7, 8])).values(is_configured=False)
+        )
+        figures.refresh(session, [7, 8], TEST_TODAY, series=("forecast",))
+        scope = pnl_portfolio._scope(executive, TEST_TODAY, None)
+        rows, count = pnl.figures_repo.fallbacks(session, scope, 2027, listed=1)
+        every, same = pnl.figures_repo.fallbacks(session, scope, 2027)
+    assert count == same == 2
+    assert {s for s, _m, _r in rows} == {7} and len(rows) == 12
+    assert {s for s, _m, _r in every} == {7, 8}
 
 
 def test_portfolio_of_a_year_not_stored_is_computed_from_the_ledger(db):
@@ -718,4 +736,4 @@ def test_portfolio_of_a_year_not_stored_is_computed_from_the_ledger(db):
     assert [m["kind"] for m in result["months"]] == ["actual"] * 12
     ir = next(line for line in result["lines"] if line["line"] == "internal_revenue")
     assert ir["values"] == pytest.approx([ledger.get(m, 0.0) for m in range(1, 13)], abs=0.01)
-    assert result["ir_fallbacks"] == []
+    assert result["ir_fallbacks"] == [] and result["ir_fallback_count"] == 0

@@ -228,6 +228,7 @@ def test_two_instances_share_saves_sign_outs_and_jobs(cluster):
     assert _pending(on_a, a) == 0
     with db.read() as session:
         assert figures.check(session, None, TEST_TODAY) == []
+        assert figures.check_district_sums(session) == []
 
     # Sign-out on A: the same session cookie is refused by B.
     cookies = on_a.cookies.copy()
