@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -168,17 +170,43 @@ def month_of_series(
     """``month_of_sites`` of several series in one statement: series -> site -> values."""
     f = SiteMonthFigure
     out: dict[str, dict[int, dict[str, float]]] = {name: {} for name in series}
-    for sites in _site_clauses(f.site_id, site_ids):
-        rows = session.execute(
-            select(f.series, f.site_id, *[getattr(f, c) for c in columns]).where(
-                sites, f.series.in_(list(series)), f.year == year, f.month == month
+    if isinstance(site_ids, Select):
+        statements = [
+            (
+                select(f.series, f.site_id, *[getattr(f, c) for c in columns]).where(
+                    site_filter(f.site_id, site_ids),
+                    f.series.in_(list(series)),
+                    f.year == year,
+                    f.month == month,
+                ),
+                {},
             )
-        ).all()
+        ]
+    else:
+        prebuilt = _month_of_series_statement(tuple(series), tuple(columns))
+        statements = [
+            (prebuilt, {"ids": chunk, "year": year, "month": month})
+            for chunk in _chunks(sorted({int(s) for s in site_ids}))
+        ]
+    for statement, params in statements:
+        rows = session.execute(statement, params).all()
         for name, site_id, *values in rows:
             out[name][int(site_id)] = {
                 c: math.nan if v is None else float(v) for c, v in zip(columns, values, strict=True)
             }
     return out
+
+
+@functools.cache
+def _month_of_series_statement(series: tuple[str, ...], columns: tuple[str, ...]) -> Select:
+    """``month_of_series`` of a list of sites, built once (sites, year and month bound)."""
+    f = SiteMonthFigure
+    return select(f.series, f.site_id, *[getattr(f, c) for c in columns]).where(
+        f.site_id.in_(bindparam("ids", expanding=True)),
+        f.series.in_(list(series)),
+        f.year == bindparam("year"),
+        f.month == bindparam("month"),
+    )
 
 
 def site_totals(

@@ -4,9 +4,11 @@ waiting time), the regional overview of late work, and each person's inbox (§8.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 
-from sqlalchemy import and_, func, not_, select
+import numpy as np
+from sqlalchemy import and_, bindparam, func, not_, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.data import figures as figures_repo
@@ -17,6 +19,7 @@ from dashboard.data.models import (
     Region,
     ScopeAssignment,
     Site,
+    SiteMonthFigure,
     User,
     VarianceExplanation,
 )
@@ -24,7 +27,13 @@ from dashboard.domain import pnl as pnl_domain
 from dashboard.domain import submission as sm
 from dashboard.services import pnl as pnl_service
 from dashboard.services import submissions
-from dashboard.services.scope import Principal, ScopeError, visible_site_ids, visible_sites
+from dashboard.services.scope import (
+    Principal,
+    ScopeError,
+    bound_visible_sites,
+    scope_params,
+    visible_site_ids,
+)
 
 LINES = submissions.SUMMARY_LINES
 
@@ -68,7 +77,7 @@ def _account_managers_of(site_id):
     )
 
 
-def _explained_lines_of(site_id, year: int, month: int):
+def _explained_lines_of(site_id, year, month):
     """The lines of the site-month with a (non-blank) explanation, joined in SQL."""
     v = VarianceExplanation
     return (
@@ -80,6 +89,55 @@ def _explained_lines_of(site_id, year: int, month: int):
             func.trim(func.coalesce(v.text, "")) != "",
         )
         .scalar_subquery()
+    )
+
+
+_THRESHOLDS = 11  # where the thresholds (pct, amount) are in a roll-up row
+_FIGURES = 13  # where the stored forecast (then budget) lines begin
+
+
+@functools.cache
+def _rollup_statement(role: str):
+    """The roll-up's statement for a role, built once: the district, month and person are
+    bound parameters (building it took longer than running it)."""
+    f = ForecastSubmission
+    editor = aliased(User)
+    year, month = bindparam("year"), bindparam("month")
+    stored = {name: aliased(SiteMonthFigure) for name in ("forecast", "budget")}
+    query = select(
+        Site.id,
+        Site.site_number,
+        Site.name,
+        District.name,
+        f.status,
+        f.version,
+        f.last_edit_at,
+        editor.display_name,
+        f.submitted_at,
+        _account_managers_of(Site.id),
+        _explained_lines_of(Site.id, year, month),
+        *submissions.threshold_values(),
+        *[getattr(stored[name], line) for name in ("forecast", "budget") for line in LINES],
+    )
+    for name, figure in stored.items():
+        query = query.outerjoin(
+            figure,
+            and_(
+                figure.site_id == Site.id,
+                figure.series == name,
+                figure.year == year,
+                figure.month == month,
+            ),
+        )
+    return (
+        query.join(District, District.id == Site.district_id)
+        .outerjoin(f, and_(f.site_id == Site.id, f.year == year, f.month == month))
+        .outerjoin(editor, editor.id == f.last_edit_by_id)
+        .where(
+            Site.district_id == bindparam("district_id"),
+            Site.id.in_(bound_visible_sites(role)),
+        )
+        .order_by(Site.site_number)
     )
 
 
@@ -124,39 +182,48 @@ def district_rollup(
 ) -> dict:
     """One row per site of the district the person may see, and the district totals.
 
-    Three statements: the sites in scope with their submission, last editor, account
-    managers, explained lines and district (one statement), the month's stored forecast and
-    budget lines, the thresholds."""
-    f = ForecastSubmission
-    editor = aliased(User)
-    sites = session.execute(
-        select(
-            Site.id,
-            Site.site_number,
-            Site.name,
-            District.name,
-            f.status,
-            f.version,
-            f.last_edit_at,
-            editor.display_name,
-            f.submitted_at,
-            _account_managers_of(Site.id),
-            _explained_lines_of(Site.id, year, month),
-        )
-        .join(District, District.id == Site.district_id)
-        .outerjoin(f, and_(f.site_id == Site.id, f.year == year, f.month == month))
-        .outerjoin(editor, editor.id == f.last_edit_by_id)
-        .where(Site.district_id == district_id, Site.id.in_(visible_sites(principal, today)))
-        .order_by(Site.site_number)
-    ).all()
+    One statement: the sites in scope with their submission, last editor, account
+    managers, explained lines, district, the thresholds and the month's stored forecast and
+    budget lines (a month outside the stored years is computed)."""
+    params = {"district_id": district_id, "year": year, "month": month}
+    params.update(scope_params(principal, today))
+    sites = session.execute(_rollup_statement(principal.role), params).all()
     if not sites:
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
-    forecast, budget = _month_figures(session, ids, year, month, today)
-    limits = submissions.thresholds(session)
+    width = len(LINES)
+    if year in figures_repo.forecast_years(today):
+        # The stored lines came with the sites (NULL: no figure, read as 0 as before).
+        forecast = {
+            row[0]: dict(zip(LINES, row[_FIGURES : _FIGURES + width], strict=True))
+            for row in sites
+            if row[_FIGURES] is not None
+        }
+        budget = {
+            row[0]: dict(zip(LINES, row[_FIGURES + width :], strict=True))
+            for row in sites
+            if row[_FIGURES + width] is not None
+        }
+    else:
+        forecast, budget = _month_figures(session, ids, year, month, today)
+    limits = submissions.thresholds_of(*sites[0][_THRESHOLDS:_FIGURES])
     deadline = sm.submission_deadline(year, month)
-    out, totals = [], defaultdict(float)
-    for (
+    late_of: dict[str, bool] = {}  # whether a site in this state is late (same for all)
+    # The lines of every site in two arrays (a site without figures reads 0), rounded at once.
+    zero = dict.fromkeys(LINES, 0.0)
+    shape = (len(ids), len(LINES))
+    values_of = np.array(
+        [[(forecast.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
+    ).reshape(shape)
+    bases_of = np.array(
+        [[(budget.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
+    ).reshape(shape)
+    shown = np.round(values_of, 2).tolist()
+    shown_bases = np.round(bases_of, 2).tolist()
+    shown_amounts = np.round(values_of - bases_of, 2).tolist()
+    values_of, bases_of = values_of.tolist(), bases_of.tolist()
+    out = []
+    for i, (
         site_id,
         number,
         name,
@@ -168,11 +235,10 @@ def district_rollup(
         submitted_at,
         managers,
         explained_lines,
-    ) in sites:
+        *_read_above,  # thresholds and figures
+    ) in enumerate(sites):
         state = status or sm.DRAFT
         explained = set(_split(explained_lines))
-        fig = forecast.get(site_id)
-        bud = budget.get(site_id)
         record = {
             "site_id": site_id,
             "site_number": number,
@@ -182,23 +248,13 @@ def district_rollup(
             "status_label": sm.STATE_LABELS[state],
             "version": version or 0,
         }
-        values = {}
-        for line in (*LINES,):
-            value = float(fig[line]) if fig is not None else 0.0
-            base = float(bud[line]) if bud is not None else 0.0
-            amount, fraction = _variance(value, base)
-            values[line] = value
-            totals[line] += value
-            totals[f"{line}_budget"] += base
-            record[line] = round(value, 2)
-            record[f"{line}_budget"] = round(base, 2)
-            record[f"{line}_var"] = round(amount, 2)
-            record[f"{line}_pct"] = fraction
-        flags = sm.variance_flags(
-            values,
-            {line: record[f"{line}_budget"] for line in LINES},
-            limits,
-        )
+        values = dict(zip(LINES, values_of[i], strict=True))
+        for j, line in enumerate(LINES):
+            record[line] = shown[i][j]
+            record[f"{line}_budget"] = shown_bases[i][j]
+            record[f"{line}_var"] = shown_amounts[i][j]
+            record[f"{line}_pct"] = _variance(values_of[i][j], bases_of[i][j])[1]
+        flags = sm.variance_flags(values, dict(zip(LINES, shown_bases[i], strict=True)), limits)
         open_flags = [fl.line for fl in flags if fl.line not in explained]
         record["flags"] = ", ".join(submissions.LINE_LABELS[fl.line] for fl in flags)
         record["flag_count"] = len(flags)
@@ -215,14 +271,17 @@ def district_rollup(
             sm.business_days_between(waiting_since, today) if waiting_since else None
         )
         record["review_overdue"] = bool(waiting_since and sm.review_overdue(waiting_since, today))
-        record["late"] = sm.missing_submission(state, year, month, today)
+        if state not in late_of:
+            late_of[state] = sm.missing_submission(state, year, month, today)
+        record["late"] = late_of[state]
         record["approvable"] = state == sm.SUBMITTED and not open_flags
         out.append(record)
     total = {"site_id": 0, "site": "District total", "status_label": "", "version": 0}
-    for line in LINES:
-        amount, fraction = _variance(totals[line], totals[f"{line}_budget"])
-        total[line] = round(totals[line], 2)
-        total[f"{line}_budget"] = round(totals[f"{line}_budget"], 2)
+    for j, line in enumerate(LINES):
+        value, base = sum(v[j] for v in values_of), sum(b[j] for b in bases_of)
+        amount, fraction = _variance(value, base)
+        total[line] = round(value, 2)
+        total[f"{line}_budget"] = round(base, 2)
         total[f"{line}_var"] = round(amount, 2)
         total[f"{line}_pct"] = fraction
     counts = defaultdict(int)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dashboard.data.models import District, ScopeAssignment, Site
@@ -52,29 +52,30 @@ class ScopeError(PermissionError):
     """The request touches a site outside the person's scope."""
 
 
-def _active_assignments(principal: Principal, today: dt.date):
+def _active_assignments(user_id, today):
     return and_(
-        ScopeAssignment.user_id == principal.user_id,
+        ScopeAssignment.user_id == user_id,
         or_(ScopeAssignment.valid_from.is_(None), ScopeAssignment.valid_from <= today),
         or_(ScopeAssignment.valid_to.is_(None), ScopeAssignment.valid_to >= today),
     )
 
 
-def visible_sites(principal: Principal, today: dt.date) -> Select:
-    """``SELECT site.id`` of every site the person may see, for use as a subquery."""
-    if principal.role in ALL_SITES_ROLES:
+def _visible_sites_of(role: str, user_id, today) -> Select:
+    """``visible_sites`` of a role, for a person and day given as values or as bound
+    parameters (``scope_statement``)."""
+    if role in ALL_SITES_ROLES:
         return select(Site.id)
-    active = _active_assignments(principal, today)
+    active = _active_assignments(user_id, today)
     assigned_sites = select(ScopeAssignment.site_id).where(
         active, ScopeAssignment.site_id.is_not(None)
     )
     conditions = [Site.id.in_(assigned_sites)]
-    if principal.role in ("district_manager", "regional_vp"):
+    if role in ("district_manager", "regional_vp"):
         districts = select(ScopeAssignment.district_id).where(
             active, ScopeAssignment.district_id.is_not(None)
         )
         conditions.append(Site.district_id.in_(districts))
-    if principal.role == "regional_vp":
+    if role == "regional_vp":
         regions = select(ScopeAssignment.region_id).where(
             active, ScopeAssignment.region_id.is_not(None)
         )
@@ -82,6 +83,27 @@ def visible_sites(principal: Principal, today: dt.date) -> Select:
             Site.district_id.in_(select(District.id).where(District.region_id.in_(regions)))
         )
     return select(Site.id).where(or_(*conditions))
+
+
+def visible_sites(principal: Principal, today: dt.date) -> Select:
+    """``SELECT site.id`` of every site the person may see, for use as a subquery."""
+    return _visible_sites_of(principal.role, principal.user_id, today)
+
+
+# The bound parameters of ``bound_visible_sites``: pass ``scope_params(principal, today)``.
+SCOPE_USER, SCOPE_DAY = "scope_user_id", "scope_today"
+
+
+def bound_visible_sites(role: str) -> Select:
+    """``visible_sites`` of a role with the person and the day as bound parameters, for
+    statements built once and run many times (their parameters: ``scope_params``)."""
+    return _visible_sites_of(role, bindparam(SCOPE_USER), bindparam(SCOPE_DAY))
+
+
+def scope_params(principal: Principal, today: dt.date) -> dict:
+    if principal.role in ALL_SITES_ROLES:
+        return {}
+    return {SCOPE_USER: principal.user_id, SCOPE_DAY: today}
 
 
 def visible_site_ids(session: Session, principal: Principal, today: dt.date) -> set[int]:

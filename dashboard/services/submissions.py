@@ -83,9 +83,23 @@ def thresholds(session: Session) -> sm.Thresholds:
             )
         ).all()
     )
+    return thresholds_of(stored.get(PCT_KEY), stored.get(AMOUNT_KEY))
+
+
+def threshold_values():
+    """The stored thresholds (pct, amount) as scalar subqueries, for a statement that reads
+    them with other things; ``thresholds_of`` makes them ``Thresholds``."""
+    return tuple(
+        select(AppSetting.value).where(AppSetting.key == key).scalar_subquery()
+        for key in (PCT_KEY, AMOUNT_KEY)
+    )
+
+
+def thresholds_of(pct, amount) -> sm.Thresholds:
+    """The thresholds from their stored values (None: the default)."""
     return sm.Thresholds(
-        pct=float(stored.get(PCT_KEY, sm.DEFAULT_PCT_THRESHOLD)),
-        amount=float(stored.get(AMOUNT_KEY, sm.DEFAULT_AMOUNT_THRESHOLD)),
+        pct=float(sm.DEFAULT_PCT_THRESHOLD if pct is None else pct),
+        amount=float(sm.DEFAULT_AMOUNT_THRESHOLD if amount is None else amount),
     )
 
 
