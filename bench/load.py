@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         steps = json.loads(recorded.read_text())
         report["browser"] = {name: step["browser_ms"] for name, step in steps.items()}
+        report["browser"]["statistics_page_in_page"] = steps["statistics_page"]["in_page_ms"]
         report["payload_bytes"] = _largest_payloads(steps)
         print("Largest callback bodies (posted / returned bytes):", flush=True)
         for output, (posted, returned) in report["payload_bytes"].items():
