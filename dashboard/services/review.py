@@ -36,6 +36,9 @@ from dashboard.services.scope import (
 )
 
 LINES = submissions.SUMMARY_LINES
+_BUDGET_KEYS = [f"{line}_budget" for line in LINES]
+_VAR_KEYS = [f"{line}_var" for line in LINES]
+_PCT_KEYS = [f"{line}_pct" for line in LINES]
 
 
 def forecast_month(today: dt.date) -> tuple[int, int]:
@@ -249,11 +252,13 @@ def district_rollup(
             "version": version or 0,
         }
         values = dict(zip(LINES, values_of[i], strict=True))
-        for j, line in enumerate(LINES):
-            record[line] = shown[i][j]
-            record[f"{line}_budget"] = shown_bases[i][j]
-            record[f"{line}_var"] = shown_amounts[i][j]
-            record[f"{line}_pct"] = _variance(values_of[i][j], bases_of[i][j])[1]
+        record.update(zip(LINES, shown[i], strict=True))
+        record.update(zip(_BUDGET_KEYS, shown_bases[i], strict=True))
+        record.update(zip(_VAR_KEYS, shown_amounts[i], strict=True))
+        record.update(
+            (key, _variance(v, b)[1])
+            for key, v, b in zip(_PCT_KEYS, values_of[i], bases_of[i], strict=True)
+        )
         flags = sm.variance_flags(values, dict(zip(LINES, shown_bases[i], strict=True)), limits)
         open_flags = [fl.line for fl in flags if fl.line not in explained]
         record["flags"] = ", ".join(submissions.LINE_LABELS[fl.line] for fl in flags)
