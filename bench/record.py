@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -91,13 +90,9 @@ def _sign_in(driver, base: str, email: str) -> None:
     driver.find_element(By.NAME, "email").send_keys(email)
     driver.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
-    try:
-        WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.ID, "shell-user-name")))
-    except TimeoutException:
-        # A gunicorn worker's first Dash page can fail (a known issue of fresh workers):
-        # load the page once more, as a person would.
-        driver.get(f"{base}/")
-        WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "shell-user-name")))
+    # No second try: a fresh worker finishes Dash's setup before its first request
+    # (``dashboard.app._finish_setup``), so a first page that fails is a fault to see.
+    WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "shell-user-name")))
 
 
 # Timed waits check every 20 ms: WebDriverWait's default of 0.5 s rounds every timing up to

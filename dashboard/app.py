@@ -149,7 +149,24 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     performance_callbacks.register(app)
     report_callbacks.register(app)
     export_callbacks.register(app)
+    _finish_setup(app)
     return app
+
+
+def _finish_setup(app: dash.Dash) -> None:
+    """Run Dash's first-request setup (its resources, scripts, the pages router) now, before
+    the server takes any request. Dash runs it in a before-request hook that marks itself done
+    before it is: a fresh worker's first parallel requests could be served half set up (a 500
+    for "dash is not a registered library", an empty stylesheet, a page stuck on Loading)."""
+    server = app.server
+    hooks = [
+        hook
+        for hook in server.before_request_funcs.get(None, [])
+        if getattr(hook, "__module__", "") == "dash.dash"
+    ]
+    with server.test_request_context("/"):
+        for hook in hooks:
+            hook()
 
 
 def _background_manager(settings: Settings, jobs: Jobs):
