@@ -209,6 +209,8 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
                         entity="session",
                         record_key=email.lower()[:80],
                     )
+                    if principal:
+                        accounts.upgrade_password_hash(db_session, principal.user_id, password)
                 if principal:
                     cache.delete(throttle_key)
                     session.clear()

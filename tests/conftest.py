@@ -20,7 +20,7 @@ from dashboard.data.db import Database, make_engine
 from dashboard.data.models import User
 from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
 from dashboard.services import figures
-from dashboard.services.accounts import hash_password, principal_of
+from dashboard.services.accounts import principal_of, seed_password_hashes
 
 TEST_TODAY = dt.date(2026, 11, 23)
 TEST_SITES = 12
@@ -65,12 +65,17 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+def _hashes(built) -> list[str]:
+    """The demo password hashed for each person of the portfolio, each with its own salt."""
+    return seed_password_hashes(DEMO_PASSWORD, len(built.frames["app_user"]))
+
+
 @pytest.fixture(scope="session")
 def portfolio(database_url):
     """A 12-site portfolio built by the demo generator, loaded once per test session."""
     built = build_portfolio(TEST_SITES, TEST_SEED, TEST_TODAY)
     engine = make_engine(database_url)
-    write_portfolio(engine, built, hash_password(DEMO_PASSWORD))
+    write_portfolio(engine, built, _hashes(built))
     engine.dispose()
     database = Database(database_url)
     figures.recompute(database, TEST_TODAY)  # as seeding does: every view reads them
@@ -108,7 +113,7 @@ def private_portfolio(database_url, request):
     migrate.upgrade(url)
     built = build_portfolio(sites, TEST_SEED, TEST_TODAY)
     database = Database(url)
-    write_portfolio(database.engine, built, hash_password(DEMO_PASSWORD))
+    write_portfolio(database.engine, built, _hashes(built))
     figures.recompute(database, TEST_TODAY)
     yield database, built
     database.dispose()

@@ -22,6 +22,7 @@ What the data looks like:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1356,10 +1357,11 @@ class _Builder:
         )
 
 
-def write_portfolio(engine, portfolio: Portfolio, password_hash: str) -> dict[str, int]:
+def write_portfolio(engine, portfolio: Portfolio, password_hashes: Sequence[str]) -> dict[str, int]:
     """Load ``portfolio`` into an empty, migrated database; returns rows per table.
 
-    Every demo person gets ``password_hash`` (one hash of the printed demo password).
+    The demo people get ``password_hashes`` in order (hashes of the printed demo password,
+    each with its own salt: ``accounts.seed_password_hashes``).
     """
     from dashboard.data.bulk import insert_frame, reset_sequences
     from dashboard.data.models import Base
@@ -1369,7 +1371,9 @@ def write_portfolio(engine, portfolio: Portfolio, password_hash: str) -> dict[st
     with engine.begin() as conn:
         for table, frame in portfolio.frames.items():
             if table == "app_user":
-                frame = frame.assign(password_hash=password_hash, created_at=now)
+                if len(password_hashes) != len(frame):
+                    raise ValueError(f"{len(frame)} people, {len(password_hashes)} hashes")
+                frame = frame.assign(password_hash=list(password_hashes), created_at=now)
             if table == "scope_assignment":
                 frame = frame.assign(created_at=now)
             counts[table] = insert_frame(conn, table, frame)

@@ -26,6 +26,36 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# Demo accounts are seeded by the hundred with the printed demo password: each gets a hash
+# with its own salt, made with lighter argon2id parameters (~2 ms instead of ~120 ms), and
+# rehashed with the standard ones at its first sign-in (``upgrade_password_hash``).
+_SEED_HASHER = PasswordHasher(time_cost=1, memory_cost=4096, parallelism=1)
+
+
+def seed_password_hashes(password: str, count: int) -> list[str]:
+    """``count`` hashes of one password, each with its own random salt."""
+    return [_SEED_HASHER.hash(password) for _ in range(count)]
+
+
+def upgrade_password_hash(session: Session, user_id: int, password: str) -> bool:
+    """After a successful sign-in: rehash the password with the standard parameters when the
+    stored hash was made with others (seeded accounts, older parameters); audited. Returns
+    whether it was rehashed."""
+    user = session.get(User, user_id)
+    if user is None or not _hasher.check_needs_rehash(user.password_hash):
+        return False
+    user.password_hash = _hasher.hash(password)
+    audit.record(
+        session,
+        user_id=user_id,
+        action="password_rehashed",
+        entity="app_user",
+        record_key=user.email[:80],
+        field="password_hash",
+    )
+    return True
+
+
 def principal_of(user: User) -> Principal:
     return Principal(user.id, user.role, user.display_name, user.email)
 

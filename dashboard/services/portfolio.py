@@ -16,7 +16,7 @@ from dashboard.data.db import Database
 from dashboard.data.models import AppSetting, Site
 from dashboard.data.seed import DEMO_PASSWORD, build_portfolio, write_portfolio
 from dashboard.services import figures
-from dashboard.services.accounts import hash_password
+from dashboard.services.accounts import seed_password_hashes
 
 DEMO_ACCOUNTS_KEY = "demo_sign_ins"
 
@@ -55,7 +55,8 @@ def seed_demo(
     t0 = time.perf_counter()
     portfolio = build_portfolio(n_sites, seed, today)
     t1 = time.perf_counter()
-    rows = write_portfolio(db.engine, portfolio, hash_password(DEMO_PASSWORD))
+    people = len(portfolio.frames["app_user"])
+    rows = write_portfolio(db.engine, portfolio, seed_password_hashes(DEMO_PASSWORD, people))
     t2 = time.perf_counter()
     with db.write() as session:
         session.merge(AppSetting(key=DEMO_ACCOUNTS_KEY, value=json.dumps(portfolio.demo_accounts)))

@@ -111,3 +111,42 @@ def test_public_paths_are_exact_not_prefixes(client):
     # A path that merely starts like a public one must still require sign-in.
     assert client.get("/login-history").status_code == 302
     assert client.get("/healthz/extra").status_code == 302
+
+
+def test_each_seeded_account_has_its_own_salt_and_is_rehashed_at_its_first_sign_in(
+    auth, portfolio, db
+):
+    """Seeded demo accounts share the printed password, not a hash: every hash has its own
+    salt. The first sign-in replaces the light seed hash with the standard argon2id one
+    (audited); the password keeps working."""
+    from argon2 import PasswordHasher
+
+    from dashboard.data.models import User
+
+    with db.read() as session:
+        hashes = list(session.scalars(select(User.password_hash)))
+    salts = {h.split("$")[4] for h in hashes}
+    assert len(hashes) > 10 and len(set(hashes)) == len(salts) == len(hashes)
+
+    with db.read() as session:  # a person no other test signs in as
+        email, before = session.execute(
+            select(User.email, User.password_hash)
+            .where(
+                User.role == "account_manager",
+                User.email.not_in(list(portfolio.demo_accounts.values())),
+            )
+            .order_by(User.email.desc())
+        ).first()
+    standard = PasswordHasher()
+    assert auth.login(email).status_code == 302
+    with db.read() as session:
+        after = session.scalar(select(User.password_hash).where(User.email == email))
+        rehashed = session.scalars(
+            select(AuditLog).where(AuditLog.action == "password_rehashed")
+        ).all()
+    assert standard.check_needs_rehash(before)  # the light seed hash
+    assert after != before and any(r.record_key == email for r in rehashed)
+    assert not standard.check_needs_rehash(after)
+    assert standard.verify(after, DEMO_PASSWORD)
+    auth.client.post("/logout")
+    assert auth.login(email).status_code == 302  # the new hash signs in
