@@ -165,6 +165,29 @@ def _new_row(session: Session, site_id: int, year: int, month: int) -> ForecastS
     return row
 
 
+def _locked_row(session: Session, site_id: int, year: int, month: int) -> ForecastSubmission:
+    """The month's submission row — created when missing (a row another transaction creates
+    at the same moment is taken, not refused) — locked until the transaction ends: saves of
+    one site-month wait for each other here instead of refusing each other (PostgreSQL;
+    SQLite runs one writer at a time anyway)."""
+    f = ForecastSubmission
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    session.execute(
+        upsert(f)
+        .values(site_id=site_id, year=year, month=month, status=sm.DRAFT, version=1)
+        .on_conflict_do_nothing(index_elements=["site_id", "year", "month"])
+    )
+    return session.scalars(
+        select(f)
+        .where(f.site_id == site_id, f.year == year, f.month == month)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _move(
     session: Session,
     row: ForecastSubmission,
@@ -244,7 +267,8 @@ def record_edits(
     to DRAFT; a reviewer's edit of a SUBMITTED or APPROVED month bumps its version (an
     approval of what was loaded before is then refused) and tells the account manager."""
     for year, month in sorted(set(months)):
-        row = _row(session, site_id, year, month) or _new_row(session, site_id, year, month)
+        # Locked: the version and state read here are the ones the update below moves.
+        row = _locked_row(session, site_id, year, month)
         step = sm.transition(row.status, sm.EDIT, principal.role)
         values = {"last_edit_at": now, "last_edit_by_id": principal.user_id}
         if step.after != step.before:
@@ -718,7 +742,7 @@ def add_comment(
     with db.write() as session:
         if not can_edit_site(session, principal, site_id, today):
             return Outcome(False, "This site is not in your scope.")
-        row = _row(session, site_id, year, month) or _new_row(session, site_id, year, month)
+        row = _locked_row(session, site_id, year, month)
         _comment(session, row.id, principal.user_id, "comment", text)
         audit.record(
             session,
