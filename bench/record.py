@@ -95,6 +95,12 @@ def _sign_in(driver, base: str, email: str) -> None:
     WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "shell-user-name")))
 
 
+def _sign_out(driver) -> None:
+    """Sign out with the page's button (a POST carrying the session's form token)."""
+    driver.find_element(By.ID, "shell-sign-out").click()
+    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.NAME, "email")))
+
+
 # Timed waits check every 20 ms: WebDriverWait's default of 0.5 s rounds every timing up to
 # the next half second (a 120 ms page flip read as ~610 ms).
 POLL = 0.02
@@ -173,19 +179,19 @@ def record(base: str, accounts: dict[str, str]) -> dict:
             in_page.append(round(driver.execute_script(_FLIP_TOOK), 1))
         steps["statistics_page"]["in_page_ms"] = in_page
         _callbacks(driver)  # these flips' requests are not replayed
-        driver.get(f"{base}/logout")
+        _sign_out(driver)
 
         _sign_in(driver, base, accounts["district_manager"])
         took = _open(driver, base, "/review", "review-grid")
         _settle(driver)
         steps["review_open"] = {"browser_ms": round(took, 1), "requests": _callbacks(driver)}
-        driver.get(f"{base}/logout")
+        _sign_out(driver)
 
         _sign_in(driver, base, accounts["executive"])
         took = _open(driver, base, "/report", "report-grid")
         _settle(driver)
         steps["report_open"] = {"browser_ms": round(took, 1), "requests": _callbacks(driver)}
-        driver.get(f"{base}/logout")
+        _sign_out(driver)
     finally:
         driver.quit()
     return steps

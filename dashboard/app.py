@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import dash
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
@@ -14,7 +14,14 @@ from flask_caching import Cache
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.config import Settings
-from dashboard.context import REVOKED_SESSION_PREFIX, SignedInUser, current_principal, get_db
+from dashboard.context import (
+    REVOKED_SESSION_PREFIX,
+    SignedInUser,
+    csrf_token,
+    csrf_valid,
+    current_principal,
+    get_db,
+)
 from dashboard.data.db import Database
 from dashboard.services import accounts, audit
 from dashboard.tasks import Jobs
@@ -26,6 +33,7 @@ LOCAL_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "cache"
 
 # Paths served without a session: the sign-in page and static files only.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+MAX_BODY = 2_000_000  # bytes of a request body (uploads, when they come, get their own limit)
 PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
 SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
 SIGN_IN_WINDOW_S = 15 * 60
@@ -40,12 +48,6 @@ def _safe_next(target: str | None) -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def _csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -64,6 +66,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         # callback: a callback answered after sign-out cannot put the old session back, and
         # the 8-hour lifetime is absolute (DOMAIN.md §9).
         SESSION_REFRESH_EACH_REQUEST=False,
+        # The largest callback body is ~50 KB; a larger one is refused (413) before it is
+        # read, parsed or logged.
+        MAX_CONTENT_LENGTH=MAX_BODY,
         TESTING=settings.testing,
     )
     server.extensions["dashboard.settings"] = settings
@@ -189,8 +194,8 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
         error = None
         email = ""
         if request.method == "POST":
-            if request.form.get("csrf") != session.get("csrf"):
-                abort(400)
+            if not csrf_valid(request.form.get("csrf")):
+                abort(400)  # no token, or not this session's: a forged or stale form
             email = request.form.get("email", "").strip()
             password = request.form.get("password", "")
             throttle_key = f"signin:{email.lower()}:{request.remote_addr}"
@@ -215,17 +220,20 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
                     cache.delete(throttle_key)
                     session.clear()
                     session["sid"] = secrets.token_urlsafe(24)
+                    csrf_token()  # a new token for the signed-in session (its sign-out form)
                     login_user(SignedInUser(principal))
                     session.permanent = True
                     return redirect(next_url)
                 cache.set(throttle_key, failures + 1, timeout=SIGN_IN_WINDOW_S)
                 error = "The e-mail or password is not right."
         return render_template(
-            "login.html", error=error, email=email, next_url=next_url, csrf=_csrf_token()
+            "login.html", error=error, email=email, next_url=next_url, csrf=csrf_token()
         ), (401 if error else 200)
 
-    @server.route("/logout", methods=["POST", "GET"], endpoint="sign_out")
+    @server.route("/logout", methods=["POST"], endpoint="sign_out")
     def sign_out():
+        if not csrf_valid(request.form.get("csrf")):
+            abort(400)  # a sign-out another site posted, or a form of another session
         principal = current_principal()
         if principal is not None:
             with get_db().write() as db_session:
@@ -245,6 +253,22 @@ def _register_auth_routes(server: Flask, cache: Cache) -> None:
 
 
 def _register_guards(server: Flask) -> None:
+    @server.before_request
+    def _same_origin_posts():
+        """A state-changing request that a browser says came from another site is refused
+        (browsers send Origin with every POST; scripts and tests that send none pass on to
+        the session and token checks)."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        sent = request.headers.get("Origin") or request.headers.get("Referer")
+        if sent and sent != "null" and urlsplit(sent).netloc != request.host:
+            return jsonify(error="Refused: this request came from another site."), 403
+        return None
+
+    @server.errorhandler(413)
+    def _too_large(_error):
+        return jsonify(error=f"Refused: requests are limited to {MAX_BODY // 1_000_000} MB."), 413
+
     @server.before_request
     def _require_sign_in():
         path = request.path

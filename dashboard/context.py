@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, session
 from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
@@ -76,3 +78,16 @@ def _principal_of_job() -> Principal | None:
 
 def today() -> dt.date:
     return get_settings().today()
+
+
+def csrf_token() -> str:
+    """The session's token for form posts (sign-in, sign-out), made when it has none."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def csrf_valid(sent: str | None) -> bool:
+    """Whether a posted token is the session's (a missing token never matches)."""
+    expected = session.get("csrf")
+    return bool(sent and expected) and hmac.compare_digest(str(sent), str(expected))

@@ -182,7 +182,9 @@ class SignIn:
         )
 
     def logout(self):
-        return self.client.post("/logout")
+        with self.client.session_transaction() as session:
+            token = session.get("csrf", "")
+        return self.client.post("/logout", data={"csrf": token})
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
+from flask import session
 
 from dashboard.context import current_principal
 
@@ -112,12 +113,21 @@ def app_shell():
                         className="shell-user",
                     ),
                     html.Form(
-                        html.Button(
-                            "Sign out",
-                            id="shell-sign-out",
-                            type="submit",
-                            className="shell-sign-out",
-                        ),
+                        [
+                            # The session's form token: a sign-out another site posts fails.
+                            dcc.Input(
+                                type="hidden",
+                                name="csrf",
+                                value=session.get("csrf", ""),
+                                id="shell-csrf",
+                            ),
+                            html.Button(
+                                "Sign out",
+                                id="shell-sign-out",
+                                type="submit",
+                                className="shell-sign-out",
+                            ),
+                        ],
                         method="POST",
                         action="/logout",
                     ),

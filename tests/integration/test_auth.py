@@ -148,5 +148,66 @@ def test_each_seeded_account_has_its_own_salt_and_is_rehashed_at_its_first_sign_
     assert after != before and any(r.record_key == email for r in rehashed)
     assert not standard.check_needs_rehash(after)
     assert standard.verify(after, DEMO_PASSWORD)
-    auth.client.post("/logout")
+    auth.logout()
     assert auth.login(email).status_code == 302  # the new hash signs in
+
+
+def test_sign_in_without_the_forms_token_is_refused(client, portfolio):
+    """Login CSRF: a POST with the right e-mail and password but no token (or another
+    session's) does not sign anyone in."""
+    email = portfolio.demo_accounts["account_manager"]
+    bare = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+    assert bare.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+    client.get("/login")  # this session now has a token; a guessed one still fails
+    forged = client.post(
+        "/login", data={"csrf": "guessed", "email": email, "password": DEMO_PASSWORD}
+    )
+    assert forged.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_sign_out_is_a_post_with_the_sessions_token(auth, portfolio):
+    assert auth.login(portfolio.demo_accounts["executive"]).status_code == 302
+    auth.client.get("/logout")  # a link or an image: the app's page, no sign-out
+    assert auth.client.get("/_dash-layout").status_code == 200
+    assert auth.client.post("/logout").status_code == 400  # another site's form has no token
+    assert auth.client.get("/_dash-layout").status_code == 200  # still signed in
+    layout = auth.client.get("/_dash-layout").get_data(as_text=True)
+    with auth.client.session_transaction() as session:
+        assert session["csrf"] in layout  # the sign-out form carries it
+    assert auth.logout().status_code == 302
+    assert auth.client.get("/_dash-layout").status_code == 401
+
+
+def test_a_callback_post_from_another_site_is_refused(auth, portfolio):
+    auth.login(portfolio.demo_accounts["executive"])
+    body = {
+        "output": "home-content.children",
+        "outputs": {"id": "home-content", "property": "children"},
+        "inputs": [
+            {"id": "home-month", "property": "value", "value": "2026-11"},
+            {"id": "shell-figures-refreshed", "property": "data", "value": 0},
+        ],
+        "changedPropIds": ["home-month.value"],
+        "state": [],
+    }
+    foreign = auth.client.post(
+        "/_dash-update-component", json=body, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert b"home-sites-grid" not in foreign.data
+    same = auth.client.post(
+        "/_dash-update-component", json=body, headers={"Origin": "http://localhost"}
+    )
+    assert same.status_code == 200
+
+
+def test_an_oversize_body_is_refused_before_it_is_read(auth, portfolio):
+    auth.login(portfolio.demo_accounts["executive"])
+    big = b'{"output": "' + b"x" * 3_000_000 + b'"}'
+    answer = auth.client.post(
+        "/_dash-update-component", data=big, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413
+    assert "limited to 2 MB" in answer.get_json()["error"]

@@ -104,6 +104,23 @@ def cluster(private_portfolio, tmp_path):
         client.close()
 
 
+def _form_token(layout) -> str | None:
+    """The sign-out form's token in a layout (the hidden input ``shell-csrf``)."""
+    if isinstance(layout, dict):
+        if layout.get("props", {}).get("id") == "shell-csrf":
+            return layout["props"].get("value")
+        children = layout.values()
+    elif isinstance(layout, list):
+        children = layout
+    else:
+        return None
+    for child in children:
+        found = _form_token(child)
+        if found:
+            return found
+    return None
+
+
 def _sign_in(base: str, email: str) -> requests.Session:
     browser = requests.Session()
     page = browser.get(f"{base}/login").text
@@ -232,7 +249,10 @@ def test_two_instances_share_saves_sign_outs_and_jobs(cluster):
 
     # Sign-out on A: the same session cookie is refused by B.
     cookies = on_a.cookies.copy()
-    assert on_a.post(f"{a}/logout", allow_redirects=False).status_code == 302
+    token = _form_token(on_a.get(f"{a}/_dash-layout").json())
+    assert token, "the sign-out form carries the session's token"
+    answer = on_a.post(f"{a}/logout", data={"csrf": token}, allow_redirects=False)
+    assert answer.status_code == 302
     replay = requests.Session()
     replay.cookies.update(cookies)
     assert replay.get(f"{b}/_dash-layout").status_code == 401
