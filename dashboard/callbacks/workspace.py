@@ -318,6 +318,13 @@ def register(app: Dash) -> None:
                 color="gray",
                 id="stats-readonly-banner",
             )
+        elif daily:
+            # Decided on the server with the save's own rules (role, scope, the month's
+            # submission state): the grid's cells are read-only and the page says why.
+            year, month = months[page]
+            reason = (payload.get("locks") or {}).get(f"{year}-{month:02d}")
+            if reason:
+                banner = dmc.Alert(f"Read-only: {reason}", color="gray", id="stats-readonly-banner")
         single_page = view == "monthly"
         dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
         # A page flip changes the rows and the pager only: the columns (resending them makes
@@ -337,7 +344,7 @@ def register(app: Dash) -> None:
             else _summary_strip(
                 grid.month_summary(payload, edits, room_input), payload["total_rooms"] > 0
             ),
-            no_update if flip else banner,
+            banner,  # the month of the new page can be locked where the last was not
             no_update if flip else dirty,
         )
 
@@ -776,6 +783,9 @@ def register(app: Dash) -> None:
             return [], [], ""
         count = len(rate_edits or {})
         dirty = f"{count} unsaved rate change{'s' if count != 1 else ''}" if count else ""
+        reasons = sorted({r for r in (rates.get("locks") or {}).values() if r})
+        if reasons and not dirty:
+            dirty = "Read-only months: " + " ".join(reasons)
         return rates_grid.rows(rates, rate_edits or {}), rates_grid.column_defs(), dirty
 
     @app.callback(

@@ -20,7 +20,7 @@ from dashboard.data import statistics_repo as repo
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, Site, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
-from dashboard.services import audit, versioned
+from dashboard.services import audit, submissions, versioned
 from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, require_view
 
@@ -58,8 +58,20 @@ def load_rates(
         if row.kind == "forecast":
             cell["version"] = int(row.version)
             cell["updated_by"] = row.updated_by
-    editable = {f"{m:02d}": is_rate_month_editable(year, m, today) for m in range(1, 13)}
-    return {"site_id": site_id, "year": year, "cells": cells, "editable": editable}
+    locks = submissions.month_edit_blocks(
+        session, principal, site_id, [(year, m) for m in range(1, 13)], today
+    )
+    editable = {
+        f"{m:02d}": is_rate_month_editable(year, m, today) and locks[(year, m)] is None
+        for m in range(1, 13)
+    }
+    return {
+        "site_id": site_id,
+        "year": year,
+        "cells": cells,
+        "editable": editable,
+        "locks": {f"{m:02d}": locks[(year, m)] for m in range(1, 13)},
+    }
 
 
 def validate_rate_edits(

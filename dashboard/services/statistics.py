@@ -12,7 +12,7 @@ from the browser) and appends audit rows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -72,6 +72,9 @@ class StatisticsWindow:
     # prior_* where loaded. Values keep PAYLOAD_DECIMALS decimals (what the browser gets).
     records: list[dict]
     rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
+    # Per month why the person may not change it (None: they may; days before today are
+    # read-only for everyone): ``submissions.month_edit_blocks``.
+    locks: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     @cached_property
     def days(self) -> pd.DataFrame:
@@ -111,6 +114,7 @@ def load_window(
         ],
     )
     rates = repo.window_rates(session, site_id, months)
+    locks = submissions.month_edit_blocks(session, principal, site_id, months, today)
 
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     position = {day: i for i, day in enumerate(days)}
@@ -146,7 +150,8 @@ def load_window(
     records = []
     for i, day in enumerate(days):
         line = rounded[i]
-        row = {"day": day, "editable": is_day_editable(day, today)}
+        open_month = locks.get((day.year, day.month)) is None
+        row = {"day": day, "editable": open_month and is_day_editable(day, today)}
         row.update(zip(_BUDGET_KEYS, line[:width], strict=True))
         row.update(zip(_FORECAST_KEYS, line[width : 2 * width], strict=True))
         row["version"] = versions[i]
@@ -164,6 +169,7 @@ def load_window(
         months,
         records,
         rates,
+        locks,
     )
 
 
@@ -307,6 +313,7 @@ def window_payload(window: StatisticsWindow) -> dict:
         "months": [list(m) for m in window.months],
         "days": records,
         "rates": {f"{y}-{m:02d}": window.rates[(y, m)] for y, m in window.months},
+        "locks": {f"{y}-{m:02d}": window.locks.get((y, m)) for y, m in window.months},
     }
 
 

@@ -212,3 +212,23 @@ def test_switching_month_with_unsaved_edits_asks_first(workspace):
     duo.wait_for_element("#ws-switch-discard", timeout=10).click()
     duo.wait_for_element(".ag-row[row-id='2027-01-01']", timeout=20)
     until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)
+
+
+def test_an_executive_sees_the_statistics_read_only_and_why(browser, portfolio):
+    """Read-only is decided on the server: an executive's cells carry no editor (typing
+    changes nothing, no unsaved edit appears) and the grid says why."""
+    site_id, _manager = _hotel_and_manager(portfolio)
+    duo = browser.duo
+    browser.sign_in(portfolio.demo_accounts["executive"])
+    browser.wait_for_role("Executive")
+    duo.driver.get(f"{duo.server_url}/workspace?site={site_id}&start=2026-11")
+    duo.wait_for_element(f".ag-row[row-id='{FUTURE}'] .ag-cell[col-id='occupancy']", timeout=20)
+    duo.wait_for_contains_text(
+        "#stats-readonly-banner", "Your role cannot change forecasts.", timeout=10
+    )
+    before = _cell(duo, FUTURE, "occupancy").text
+    assert "cell-readonly" in _cell(duo, FUTURE, "occupancy").get_attribute("class")
+    _type_into(duo, FUTURE, "occupancy", "99")
+    assert duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing") == []
+    assert _cell(duo, FUTURE, "occupancy").text == before
+    assert duo.find_element("#ws-dirty").text == ""

@@ -158,16 +158,19 @@ def test_submit_return_resubmit_approve_lock_and_audit(browser):
     duo.find_element("#review-approve").click()
     duo.wait_for_contains_text("#review-outcome", "Approved 1", timeout=30)
 
-    # The account manager can no longer change December.
+    # The account manager can no longer change December: its cells are read-only and the
+    # grid says why (decided on the server, with the save's own rules).
     _switch_user(browser, ACCOUNT_MANAGER, "Account manager")
     duo.driver.get(duo.server_url + WORKSPACE)
     duo.wait_for_element(".ag-row[row-id='2026-12-06'] .ag-cell[col-id='valet_daily']", timeout=30)
-    _type_into(duo, "2026-12-06", "valet_daily", "700")
-    duo.wait_for_text_to_equal("#ws-dirty", "1 unsaved change", timeout=15)
-    duo.find_element("#ws-save").click()
     duo.wait_for_contains_text(
-        "#ws-save-refused", "only your district manager can change it now", timeout=30
+        "#stats-readonly-banner", "only your district manager can change it now", timeout=15
     )
+    before = _cell(duo, "2026-12-06", "valet_daily").text
+    _type_into(duo, "2026-12-06", "valet_daily", "700")
+    assert duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing") == []
+    assert _cell(duo, "2026-12-06", "valet_daily").text == before
+    assert _text(duo, "#ws-dirty") == ""
     _submission_tab(duo)
     assert _status(duo) == "Approved"
 
