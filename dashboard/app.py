@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import dash
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_caching import Cache
 from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy.exc import DataError
 
 from dashboard.config import Settings
 from dashboard.context import (
@@ -32,6 +34,7 @@ BACKGROUND_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "background-jobs"
 LOCAL_CACHE_DIR = PACKAGE_DIR.parent / "instance" / "cache"
 
 # Paths served without a session: the sign-in page and static files only.
+log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 MAX_BODY = 2_000_000  # bytes of a request body (uploads, when they come, get their own limit)
 PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
@@ -154,8 +157,72 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     performance_callbacks.register(app)
     report_callbacks.register(app)
     export_callbacks.register(app)
+    _register_callback_checks(app)
     _finish_setup(app)
     return app
+
+
+CALLBACK_PATH = "/_dash-update-component"
+
+
+def _callback_body_problem(body, callback_map) -> str | None:
+    """Why a callback request body is not one the app can answer (None: it can)."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        return "no such callback"
+    if not isinstance(body.get("outputs"), dict | list):
+        return "outputs must be an object or a list"
+    for name in ("inputs", "state"):
+        items = body.get(name, [])
+        if not isinstance(items, list):
+            return f"{name} must be a list"
+        for item in items:
+            if isinstance(item, list):  # pattern-matching (ALL) inputs: a list of specs
+                if not all(isinstance(i, dict) and "property" in i for i in item):
+                    return f"each of {name} needs an id and a property"
+            elif not (isinstance(item, dict) and "id" in item and "property" in item):
+                return f"each of {name} needs an id and a property"
+    if not isinstance(body.get("changedPropIds", []), list):
+        return "changedPropIds must be a list"
+    return None
+
+
+def _register_callback_checks(app: dash.Dash) -> None:
+    """A malformed callback request gets a 400 with a short reason, never a 500: its shape
+    is checked before Dash reads it, and values of the wrong kind that a callback trips on
+    (a number where a month goes, an object where a list goes) answer 400 too (logged,
+    without the body)."""
+    server = app.server
+
+    @server.before_request
+    def _well_formed_callback():
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return None
+        problem = _callback_body_problem(request.get_json(silent=True), app.callback_map)
+        if problem:
+            return jsonify(error=f"Malformed callback request: {problem}."), 400
+        return None
+
+    @server.errorhandler(TypeError)
+    @server.errorhandler(ValueError)
+    @server.errorhandler(OverflowError)
+    @server.errorhandler(DataError)  # a value the database refuses (out of its range)
+    @server.errorhandler(KeyError)
+    @server.errorhandler(AttributeError)
+    @server.errorhandler(IndexError)
+    def _values_do_not_fit(error):
+        if request.path != CALLBACK_PATH:
+            raise error
+        output = (request.get_json(silent=True) or {}).get("output", "?")
+        log.warning(
+            "callback %s refused values it could not use: %s: %s",
+            str(output)[:120],
+            type(error).__name__,
+            str(error)[:200],
+        )
+        return jsonify(error="The request's values do not fit this callback."), 400
 
 
 def _finish_setup(app: dash.Dash) -> None:

@@ -30,13 +30,21 @@ def _filters(values) -> pnl_portfolio.Filters:
     def number(key):
         return int(chosen[key]) if chosen[key] else None
 
+    def text(key):
+        value = chosen[key]
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):  # a crafted request: the select only sends text
+            raise ValueError(f"{key} must be text")
+        return value
+
     return pnl_portfolio.Filters(
         region_id=number("region"),
         district_id=number("district"),
         site_id=number("site"),
         account_manager_id=number("account_manager"),
-        contract_type=chosen["contract_type"] or None,
-        business_segment=chosen["business_segment"] or None,
+        contract_type=text("contract_type"),
+        business_segment=text("business_segment"),
     )
 
 
