@@ -26,7 +26,7 @@ from dashboard.context import current_principal, get_db, today
 from dashboard.domain import statistics as st
 from dashboard.services import adjustments, home, payroll, statistics, workspace_save
 from dashboard.services import rates as rates_service
-from dashboard.services.scope import ScopeError, can_view_site
+from dashboard.services.scope import ScopeError, can_edit_site, can_view_site
 
 EDITING_ROLES = ("account_manager", "district_manager", "regional_vp")
 HISTORY_LIMIT = 50
@@ -347,6 +347,25 @@ def register(app: Dash) -> None:
             banner,  # the month of the new page can be locked where the last was not
             no_update if flip else dirty,
         )
+
+    @app.callback(
+        Output("ws-save", "disabled"),
+        Output("stats-fill-down", "disabled"),
+        Output("stats-fill-history", "disabled"),
+        Input("ws-window", "data"),
+    )
+    def read_only_tools(handle):
+        """Save is off for someone who may not change the site at all (an executive); the
+        fill tools are off when no day of the window can be changed (decided on the server:
+        the window's days carry it)."""
+        principal = current_principal()
+        payload = _window(handle)
+        if principal is None or not payload:
+            raise PreventUpdate
+        with get_db().read() as session:
+            may_edit = can_edit_site(session, principal, int(payload["site_id"]), today())
+        nothing_editable = not any(day["editable"] for day in payload["days"])
+        return not may_edit, nothing_editable, nothing_editable
 
     @app.callback(
         Output("ws-edits", "data", allow_duplicate=True),

@@ -232,3 +232,7 @@ def test_an_executive_sees_the_statistics_read_only_and_why(browser, portfolio):
     assert duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing") == []
     assert _cell(duo, FUTURE, "occupancy").text == before
     assert duo.find_element("#ws-dirty").text == ""
+    # Nothing to save or fill for someone who may not change the site.
+    until(lambda: not duo.find_element("#ws-save").is_enabled(), timeout=10)
+    assert not duo.find_element("#stats-fill-down").is_enabled()
+    assert not duo.find_element("#stats-fill-history").is_enabled()
