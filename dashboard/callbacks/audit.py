@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.callbacks.inputs import text_choice
 from dashboard.context import current_principal, get_db, today
 from dashboard.services import audit_trail, review
 from dashboard.services.home import visible_site_list
@@ -32,8 +33,8 @@ def _filters(site, district, person, kind, field, dates) -> audit_trail.AuditFil
         site_id=int(site) if site else None,
         district_id=int(district) if district and not site else None,
         user_id=int(person) if person else None,
-        action=kind or None,
-        field=field or None,
+        action=text_choice(kind, "kind"),
+        field=text_choice(field, "field"),
         start=start,
         end=end,
     )

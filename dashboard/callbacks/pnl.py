@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.callbacks.inputs import text_choice
 from dashboard.components import pnl_view
 from dashboard.components.grid import column, data_grid
 from dashboard.components.shell import FIGURES_REFRESHED
@@ -30,21 +31,13 @@ def _filters(values) -> pnl_portfolio.Filters:
     def number(key):
         return int(chosen[key]) if chosen[key] else None
 
-    def text(key):
-        value = chosen[key]
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):  # a crafted request: the select only sends text
-            raise ValueError(f"{key} must be text")
-        return value
-
     return pnl_portfolio.Filters(
         region_id=number("region"),
         district_id=number("district"),
         site_id=number("site"),
         account_manager_id=number("account_manager"),
-        contract_type=text("contract_type"),
-        business_segment=text("business_segment"),
+        contract_type=text_choice(chosen["contract_type"], "contract_type"),
+        business_segment=text_choice(chosen["business_segment"], "business_segment"),
     )
 
 
