@@ -462,6 +462,24 @@ DISTRICT_KEYS = ["district_id", "series", "year", "month"]
 _NOISE = 1e-6
 
 
+def _site_sums_by_district() -> Select:
+    """The stored site rows summed per district key: district, series, year, month, the
+    rows summed, then ``DISTRICT_LINES`` (a NULL figure adds nothing)."""
+    f = SiteMonthFigure
+    return (
+        select(
+            Site.district_id,
+            f.series,
+            f.year,
+            f.month,
+            func.count(),
+            *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
+        )
+        .join(Site, Site.id == f.site_id)
+        .group_by(Site.district_id, f.series, f.year, f.month)
+    )
+
+
 def _district_of(session: Session, site_ids: Sequence[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for chunk in _chunks(site_ids):
@@ -480,21 +498,12 @@ def _district_sums_of_sites(
 ) -> pd.DataFrame:
     """The stored rows of the sites × series × months summed per district key (in SQL)."""
     f = SiteMonthFigure
-    selected = [
-        Site.district_id,
-        f.series,
-        f.year,
-        f.month,
-        func.count(),
-        *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
-    ]
     rows: list = []
     for chunk in _chunks(site_ids):
         rows += session.execute(
-            select(*selected)
-            .join(Site, Site.id == f.site_id)
-            .where(f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last))
-            .group_by(Site.district_id, f.series, f.year, f.month)
+            _site_sums_by_district().where(
+                f.site_id.in_(chunk), f.series.in_(list(series)), _months_clause(first, last)
+            )
         ).all()
     frame = frame_of(rows, [*DISTRICT_KEYS, "sites", *DISTRICT_LINES])
     return frame.groupby(DISTRICT_KEYS)[["sites", *DISTRICT_LINES]].sum()
@@ -562,19 +571,7 @@ def rebuild_district_sums(session: Session, site_ids: Sequence[int] | None = Non
     their change would otherwise be added to sums that never held it). Returns the district
     rows written."""
     d = DistrictMonthFigure
-    f = SiteMonthFigure
-    query = (
-        select(
-            Site.district_id,
-            f.series,
-            f.year,
-            f.month,
-            func.count(),
-            *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
-        )
-        .join(Site, Site.id == f.site_id)
-        .group_by(Site.district_id, f.series, f.year, f.month)
-    )
+    query = _site_sums_by_district()
     if site_ids is None:
         session.execute(delete(d))
     else:
@@ -594,20 +591,8 @@ def rebuild_district_sums(session: Session, site_ids: Sequence[int] | None = Non
 def check_district_sums(session: Session, tolerance: float = 0.005) -> list[dict]:
     """District sums that differ from the sums of the stored site rows (by more than
     ``tolerance`` dollars, or in the count of rows); missing rows included."""
-    f = SiteMonthFigure
     fresh = frame_of(
-        session.execute(
-            select(
-                Site.district_id,
-                f.series,
-                f.year,
-                f.month,
-                func.count(),
-                *[func.coalesce(func.sum(getattr(f, c)), 0.0) for c in DISTRICT_LINES],
-            )
-            .join(Site, Site.id == f.site_id)
-            .group_by(Site.district_id, f.series, f.year, f.month)
-        ).all(),
+        session.execute(_site_sums_by_district()).all(),
         [*DISTRICT_KEYS, "sites", *DISTRICT_LINES],
     ).set_index(DISTRICT_KEYS)
     d = DistrictMonthFigure

@@ -122,14 +122,28 @@ def budget_months(session: Session, site_id: int, months: list[tuple[int, int]])
     return {(r.year, r.month): r for r in rows}
 
 
+def _bound_months(year_column, month_column, count: int):
+    """``count`` (year, month) pairs as bound parameters (``_month_params`` fills them)."""
+    return or_(
+        *[
+            and_(year_column == bindparam(f"year_{i}"), month_column == bindparam(f"month_{i}"))
+            for i in range(count)
+        ]
+    )
+
+
+def _month_params(site_id: int, months: list[tuple[int, int]]) -> dict:
+    params: dict = {"site_id": site_id}
+    for i, (year, month) in enumerate(months):
+        params[f"year_{i}"], params[f"month_{i}"] = year, month
+    return params
+
+
 def budget_month_values(
     session: Session, site_id: int, months: list[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, float]]:
     """``budget_months`` as plain values: (year, month) -> {field: value}."""
-    params = {"site_id": site_id}
-    for i, (year, month) in enumerate(months):
-        params[f"year_{i}"], params[f"month_{i}"] = year, month
-    rows = session.execute(_budget_statement(len(months)), params).all()
+    rows = session.execute(_budget_statement(len(months)), _month_params(site_id, months)).all()
     return {(row[0], row[1]): dict(zip(_BUDGET_COLUMNS, row[2:], strict=True)) for row in rows}
 
 
@@ -141,13 +155,7 @@ _BUDGET_COLUMNS = [c for c in STAT_COLUMNS if hasattr(StatisticBudgetMonth, c)]
 def _budget_statement(count: int) -> Select:
     b = StatisticBudgetMonth
     return select(b.year, b.month, *[getattr(b, c) for c in _BUDGET_COLUMNS]).where(
-        b.site_id == bindparam("site_id"),
-        or_(
-            *[
-                and_(b.year == bindparam(f"year_{i}"), b.month == bindparam(f"month_{i}"))
-                for i in range(count)
-            ]
-        ),
+        b.site_id == bindparam("site_id"), _bound_months(b.year, b.month, count)
     )
 
 
@@ -187,10 +195,7 @@ def window_rates(
     session: Session, site_id: int, months: list[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, float]]:
     """``month_rates`` of each of ``months``, read in one plain statement."""
-    params = {"site_id": site_id}
-    for i, (year, month) in enumerate(months):
-        params[f"year_{i}"], params[f"month_{i}"] = year, month
-    rows = session.execute(_rates_statement(len(months)), params).all()
+    rows = session.execute(_rates_statement(len(months)), _month_params(site_id, months)).all()
     return rates_by_month(rows, months)
 
 
@@ -200,12 +205,7 @@ def _rates_statement(count: int) -> Select:
     return select(r.kind, r.year, r.month, r.category, r.rate).where(
         r.site_id == bindparam("site_id"),
         r.kind.in_(("budget", "forecast")),
-        or_(
-            *[
-                and_(r.year == bindparam(f"year_{i}"), r.month == bindparam(f"month_{i}"))
-                for i in range(count)
-            ]
-        ),
+        _bound_months(r.year, r.month, count),
     )
 
 
