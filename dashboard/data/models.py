@@ -342,6 +342,38 @@ class ScopeAssignment(Base):
     )
 
 
+class UserSession(Base):
+    """One signed-in session, kept on the server so that a sign-out, a password change or a
+    deactivation ends it on every worker and instance at once. The browser's cookie holds only
+    a random token; ``id`` is its SHA-256, so the table never holds a usable token."""
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # sign_out, password_changed, deactivated, idle, expired
+    ended_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class SignInAttempt(Base):
+    """Every sign-in attempt, for throttling per account and per client address across all
+    workers and instances (kept a day; the audit log keeps the history)."""
+
+    __tablename__ = "sign_in_attempt"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    email: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        Index("ix_sign_in_attempt_email_at", "email", "at"),
+        Index("ix_sign_in_attempt_address_at", "address", "at"),
+    )
+
+
 # --- Forecast data (DOMAIN.md §2.5) ------------------------------------------------------------
 
 
