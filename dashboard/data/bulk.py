@@ -58,8 +58,8 @@ def reset_sequences(conn: Connection, metadata: MetaData) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in metadata.sorted_tables:
-        if "id" not in table.c or not table.c.id.autoincrement:
-            continue
+        if table.autoincrement_column is None or table.autoincrement_column.name != "id":
+            continue  # no integer id of its own (a text key, a composite key)
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
