@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
+from dash.testing.application_runners import BaseDashRunner
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 
 from dashboard.data.seed import DEMO_PASSWORD
+
+# Each test process serves its apps on ports of its own (dash counts up from one fixed port),
+# so two suites on one machine do not answer each other's browsers.
+BaseDashRunner._next_port = 20_000 + (os.getpid() % 400) * 100
 
 
 class BrowserSession:
