@@ -191,8 +191,9 @@ def variance_flag(line: str, forecast: float, budget: float, limits: Thresholds)
     amount, fraction = variance(round(forecast, 2), round(budget, 2))  # §7.5: $ ÷ budget
     amount = round(amount, 2)
     by_amount = abs(amount) >= limits.amount
-    by_pct = fraction is not None and round(abs(fraction) * 1000) >= round(limits.pct * 1000)
-    if not (by_amount or by_pct):
+    if not by_amount and (
+        fraction is None or round(abs(fraction) * 1000) < round(limits.pct * 1000)
+    ):
         return None
     return Flag(line, forecast, budget, amount, fraction)
 

@@ -195,35 +195,35 @@ def district_rollup(
         raise ScopeError("This district is not in your scope.")
     ids = [s[0] for s in sites]
     width = len(LINES)
+    shape = (len(ids), width)
     if year in figures_repo.forecast_years(today):
         # The stored lines came with the sites (NULL: no figure, read as 0 as before).
-        forecast = {
-            row[0]: dict(zip(LINES, row[_FIGURES : _FIGURES + width], strict=True))
-            for row in sites
-            if row[_FIGURES] is not None
-        }
-        budget = {
-            row[0]: dict(zip(LINES, row[_FIGURES + width :], strict=True))
-            for row in sites
-            if row[_FIGURES + width] is not None
-        }
+        both = np.array([row[_FIGURES:] for row in sites], dtype=float).reshape(len(ids), -1)
+        both = np.nan_to_num(both, nan=0.0)
+        values_of, bases_of = both[:, :width], both[:, width:]
     else:
+        # The lines of every site in two arrays (a site without figures reads 0).
         forecast, budget = _month_figures(session, ids, year, month, today)
+        zero = dict.fromkeys(LINES, 0.0)
+        values_of = np.array(
+            [[(forecast.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
+        ).reshape(shape)
+        bases_of = np.array(
+            [[(budget.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
+        ).reshape(shape)
     limits = submissions.thresholds_of(*sites[0][_THRESHOLDS:_FIGURES])
     deadline = sm.submission_deadline(year, month)
     late_of: dict[str, bool] = {}  # whether a site in this state is late (same for all)
-    # The lines of every site in two arrays (a site without figures reads 0), rounded at once.
-    zero = dict.fromkeys(LINES, 0.0)
-    shape = (len(ids), len(LINES))
-    values_of = np.array(
-        [[(forecast.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
-    ).reshape(shape)
-    bases_of = np.array(
-        [[(budget.get(s) or zero)[line] for line in LINES] for s in ids], dtype=float
-    ).reshape(shape)
+    # Rounded at once.
     shown = np.round(values_of, 2).tolist()
     shown_bases = np.round(bases_of, 2).tolist()
     shown_amounts = np.round(values_of - bases_of, 2).tolist()
+    # §7.5's fraction of every line at once (None where the basis is 0, as _variance says).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fractions = (values_of - bases_of) / bases_of
+    fractions = np.where(bases_of != 0, fractions, np.nan).tolist()
+    fractions = [[None if f != f else f for f in row] for row in fractions]
+    flagged = [LINES.index(line) for line in sm.FLAGGED_LINES]
     values_of, bases_of = values_of.tolist(), bases_of.tolist()
     out = []
     for i, (
@@ -251,15 +251,15 @@ def district_rollup(
             "status_label": sm.STATE_LABELS[state],
             "version": version or 0,
         }
-        values = dict(zip(LINES, values_of[i], strict=True))
         record.update(zip(LINES, shown[i], strict=True))
         record.update(zip(_BUDGET_KEYS, shown_bases[i], strict=True))
         record.update(zip(_VAR_KEYS, shown_amounts[i], strict=True))
-        record.update(
-            (key, _variance(v, b)[1])
-            for key, v, b in zip(_PCT_KEYS, values_of[i], bases_of[i], strict=True)
-        )
-        flags = sm.variance_flags(values, dict(zip(LINES, shown_bases[i], strict=True)), limits)
+        record.update(zip(_PCT_KEYS, fractions[i], strict=True))
+        flags = [
+            flag
+            for j in flagged
+            if (flag := sm.variance_flag(LINES[j], values_of[i][j], shown_bases[i][j], limits))
+        ]
         open_flags = [fl.line for fl in flags if fl.line not in explained]
         record["flags"] = ", ".join(submissions.LINE_LABELS[fl.line] for fl in flags)
         record["flag_count"] = len(flags)
