@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import secrets
 import tempfile
 from pathlib import Path
-from urllib.parse import urlparse, urlsplit
+from urllib.parse import urlsplit
 
 import dash
-from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, jsonify, redirect, request, url_for
 from flask_caching import Cache
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy.exc import DataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard import auth
 from dashboard.config import Settings
-from dashboard.context import (
-    REVOKED_SESSION_PREFIX,
-    SignedInUser,
-    csrf_token,
-    csrf_valid,
-    current_principal,
-    get_db,
-)
 from dashboard.data.db import Database
-from dashboard.services import accounts, audit
+from dashboard.services import sessions
 from dashboard.tasks import Jobs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -38,19 +30,6 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 MAX_BODY = 2_000_000  # bytes of a request body (uploads, when they come, get their own limit)
 PUBLIC_EXACT = ("/login", "/healthz", "/_favicon.ico", "/favicon.ico")
-SIGN_IN_ATTEMPTS = 10  # per e-mail and address within the window below
-SIGN_IN_WINDOW_S = 15 * 60
-SESSION_HOURS = 8
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: no open redirect through ?next=.
-    if not target:
-        return "/"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -64,10 +43,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        PERMANENT_SESSION_LIFETIME=sessions.LIFETIME,
         # The cookie is written when the session changes (sign-in, sign-out), not by every
         # callback: a callback answered after sign-out cannot put the old session back, and
-        # the 8-hour lifetime is absolute (DOMAIN.md §9).
+        # the 8-hour lifetime is absolute (DOMAIN.md §9; the session's row enforces it).
         SESSION_REFRESH_EACH_REQUEST=False,
         # The largest callback body is ~50 KB; a larger one is refused (413) before it is
         # read, parsed or logged.
@@ -77,8 +56,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions["dashboard.settings"] = settings
     server.extensions["dashboard.db"] = Database(settings.database_url)
     # Redis when there is one; else a folder every worker of this machine shares (so the
-    # statistics window, a report's roll-up, a sign-out and a sign-in throttle seen by one
-    # gunicorn worker hold on the others), a private one per app in tests.
+    # statistics window and a report's roll-up kept by one gunicorn worker serve the
+    # others), a private one per app in tests. Sessions and sign-in throttling live in the
+    # database (they must hold on every instance, and after a restart).
     cache_config = (
         {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url}
         if settings.redis_url
@@ -96,22 +76,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     jobs = Jobs(settings, server.extensions["dashboard.db"])
     server.extensions["dashboard.jobs"] = jobs
 
-    login_manager = LoginManager(server)
-    login_manager.login_view = "sign_in"
-    login_manager.session_protection = "strong"
+    if settings.trusted_proxies:
+        # The client's address (sign-in throttling) and scheme as the nearest N proxies saw
+        # them; without it X-Forwarded-For is ignored (anyone can send one).
+        count = settings.trusted_proxies
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=count, x_proto=count)
 
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        # A signed-out session stays signed out even if a request that was in flight when
-        # the person signed out sends the old session cookie back (the cookie is client-side).
-        sid = session.get("sid")
-        if not sid or cache.get(f"{REVOKED_SESSION_PREFIX}{sid}"):
-            return None
-        with get_db().read() as db_session:
-            principal = accounts.load_principal(db_session, int(user_id))
-        return SignedInUser(principal) if principal else None
-
-    _register_auth_routes(server, cache)
+    auth.register(server)
+    _register_health(server)
     _register_guards(server)
 
     app = dash.Dash(
@@ -252,68 +224,7 @@ def _background_manager(settings: Settings, jobs: Jobs):
     return dash.DiskcacheManager(diskcache.Cache(str(folder) if folder else None))
 
 
-def _register_auth_routes(server: Flask, cache: Cache) -> None:
-    @server.route("/login", methods=["GET", "POST"], endpoint="sign_in")
-    def sign_in():
-        next_url = _safe_next(request.values.get("next"))
-        if current_user.is_authenticated:
-            return redirect(next_url)
-        error = None
-        email = ""
-        if request.method == "POST":
-            if not csrf_valid(request.form.get("csrf")):
-                abort(400)  # no token, or not this session's: a forged or stale form
-            email = request.form.get("email", "").strip()
-            password = request.form.get("password", "")
-            throttle_key = f"signin:{email.lower()}:{request.remote_addr}"
-            failures = cache.get(throttle_key) or 0
-            if failures >= SIGN_IN_ATTEMPTS:
-                error = "Too many attempts. Wait 15 minutes, then try again."
-            else:
-                db = get_db()
-                with db.read() as db_session:
-                    principal = accounts.authenticate(db_session, email, password)
-                with db.write() as db_session:
-                    audit.record(
-                        db_session,
-                        user_id=principal.user_id if principal else None,
-                        action="sign_in" if principal else "sign_in_failed",
-                        entity="session",
-                        record_key=email.lower()[:80],
-                    )
-                    if principal:
-                        accounts.upgrade_password_hash(db_session, principal.user_id, password)
-                if principal:
-                    cache.delete(throttle_key)
-                    session.clear()
-                    session["sid"] = secrets.token_urlsafe(24)
-                    csrf_token()  # a new token for the signed-in session (its sign-out form)
-                    login_user(SignedInUser(principal))
-                    session.permanent = True
-                    return redirect(next_url)
-                cache.set(throttle_key, failures + 1, timeout=SIGN_IN_WINDOW_S)
-                error = "The e-mail or password is not right."
-        return render_template(
-            "login.html", error=error, email=email, next_url=next_url, csrf=csrf_token()
-        ), (401 if error else 200)
-
-    @server.route("/logout", methods=["POST"], endpoint="sign_out")
-    def sign_out():
-        if not csrf_valid(request.form.get("csrf")):
-            abort(400)  # a sign-out another site posted, or a form of another session
-        principal = current_principal()
-        if principal is not None:
-            with get_db().write() as db_session:
-                audit.record(
-                    db_session, user_id=principal.user_id, action="sign_out", entity="session"
-                )
-        sid = session.get("sid")
-        if sid:
-            cache.set(f"{REVOKED_SESSION_PREFIX}{sid}", 1, timeout=SESSION_HOURS * 3600)
-        logout_user()
-        session.clear()
-        return redirect(url_for("sign_in"))
-
+def _register_health(server: Flask) -> None:
     @server.route("/healthz")
     def health():
         return jsonify(status="ok")

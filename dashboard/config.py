@@ -30,6 +30,10 @@ class Settings:
     # Fixed "today" for demos and tests; None means the real date.
     today_override: dt.date | None = None
     session_cookie_secure: bool = False
+    # Minutes a session may go unused before it ends (it ends 8 hours after sign-in anyway).
+    session_idle_minutes: int = 60
+    # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    trusted_proxies: int = 0
     testing: bool = False
 
     @classmethod
@@ -42,6 +46,8 @@ class Settings:
             "redis_url": env.get("REDIS_URL") or None,
             "today_override": dt.date.fromisoformat(today_raw) if today_raw else None,
             "session_cookie_secure": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+            "session_idle_minutes": int(env.get("SESSION_IDLE_MINUTES") or 60),
+            "trusted_proxies": int(env.get("TRUSTED_PROXIES") or 0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -11,9 +11,8 @@ from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
 from dashboard.data.db import Database
+from dashboard.services import sessions
 from dashboard.services.scope import Principal
-
-REVOKED_SESSION_PREFIX = "revoked-session:"
 
 
 class SignedInUser(UserMixin):
@@ -37,10 +36,17 @@ def get_settings() -> Settings:
     return current_app.extensions["dashboard.settings"]
 
 
+def session_limits() -> sessions.Limits:
+    """How long a session of this app lives: the settings' idle timeout, the absolute
+    lifetime."""
+    return sessions.Limits(idle=dt.timedelta(minutes=get_settings().session_idle_minutes))
+
+
 def current_principal() -> Principal | None:
     """The signed-in person, or None (callbacks must refuse then). In a background callback
     (a Celery task or a process of its own: no request), the person of the session cookie the
-    browser sent with the job, checked as a request would be (signature, lifetime, sign-out)."""
+    browser sent with the job, checked as a request would be (signature, then the session's
+    row: signed out, ended, idle, expired)."""
     if not has_request_context():
         return _principal_of_job()
     if not current_user or not current_user.is_authenticated:
@@ -51,8 +57,6 @@ def current_principal() -> Principal | None:
 def _principal_of_job() -> Principal | None:
     import dash
     from itsdangerous import BadSignature
-
-    from dashboard.services import accounts
 
     try:
         cookies = dash.callback_context.cookies or {}
@@ -68,12 +72,9 @@ def _principal_of_job() -> Principal | None:
         data = serializer.loads(raw, max_age=lifetime)
     except BadSignature:
         return None
-    sid, user_id = data.get("sid"), data.get("_user_id")
-    cache = server.extensions["dashboard.cache"]
-    if not sid or not user_id or cache.get(f"{REVOKED_SESSION_PREFIX}{sid}"):
-        return None
-    with get_db().read() as session:
-        return accounts.load_principal(session, int(user_id))
+    return sessions.principal_of_session(
+        get_db(), data.get("sid"), data.get("_user_id"), session_limits()
+    )
 
 
 def today() -> dt.date:

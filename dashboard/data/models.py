@@ -358,8 +358,10 @@ class UserSession(Base):
 
 
 class SignInAttempt(Base):
-    """Every sign-in attempt, for throttling per account and per client address across all
-    workers and instances (kept a day; the audit log keeps the history)."""
+    """Every sign-in attempt whose password was checked, for throttling per account and per
+    client address across all workers and instances (``services/sign_in_throttle.py``):
+    failures are kept a day, successes 30 days (they mark an address the account is known at);
+    the audit log keeps the history."""
 
     __tablename__ = "sign_in_attempt"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

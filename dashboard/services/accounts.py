@@ -76,13 +76,6 @@ def authenticate(session: Session, email: str, password: str) -> Principal | Non
     return principal_of(user)
 
 
-def load_principal(session: Session, user_id: int) -> Principal | None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    return principal_of(user)
-
-
 class UserInputError(ValueError):
     """Every problem found with a create-user request, reported at once."""
 

@@ -1,9 +1,25 @@
 """Sign-in, sign-out and the guard on every Dash route (through Flask's test client)."""
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, func, select
 
-from dashboard.data.models import AuditLog
+from dashboard.data.db import Database
+from dashboard.data.models import AuditLog, SignInAttempt
 from dashboard.data.seed import DEMO_PASSWORD
+from dashboard.services import sign_in_throttle
+
+
+@pytest.fixture(autouse=True)
+def _forget_sign_in_attempts(database_url):
+    """Sign-in attempts are shared by every app on the database: a test's failures must not
+    throttle the next test's sign-ins."""
+    database = Database(database_url)
+    with database.read() as session:
+        before = session.scalar(select(func.max(SignInAttempt.id))) or 0
+    yield
+    with database.write() as session:
+        session.execute(delete(SignInAttempt).where(SignInAttempt.id > before))
+    database.dispose()
 
 
 def test_pages_redirect_to_sign_in_without_a_session(client):
@@ -83,11 +99,12 @@ def test_sign_out_ends_the_session(auth, portfolio):
 
 def test_repeated_failures_are_throttled(auth, portfolio):
     email = portfolio.demo_accounts["regional_vp"]
-    for _ in range(10):
+    for _ in range(sign_in_throttle.PAIR_FREE):
         assert auth.login(email, "wrong-password-x").status_code == 401
     blocked = auth.login(email)  # even the right password waits now
-    assert blocked.status_code == 401
-    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert blocked.status_code == 429
+    assert "Too many attempts. Try again in" in blocked.get_data(as_text=True)
+    assert auth.client.get("/_dash-layout").status_code == 401
 
 
 def test_sign_ins_are_audited(auth, portfolio, db):
