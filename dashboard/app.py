@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import auth
 from dashboard.config import Settings
 from dashboard.data.db import Database
+from dashboard.security import register_security_headers
 from dashboard.services import sessions
 from dashboard.tasks import Jobs
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     export_callbacks.register(app)
     _register_callback_checks(app)
     _finish_setup(app)
+    register_security_headers(app)  # after setup: hashes every inline script
     return app
 
 
@@ -257,12 +259,3 @@ def _register_guards(server: Flask) -> None:
         if path.startswith("/_dash-") or request.method != "GET":
             return jsonify(error="Sign in first."), 401
         return redirect(url_for("sign_in", next=request.full_path.rstrip("?")))
-
-    @server.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/_dash-") or request.path.startswith("/login"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
