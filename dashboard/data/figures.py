@@ -8,20 +8,25 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    Float,
     Integer,
     Select,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
+    null,
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -244,6 +249,57 @@ def site_totals(
     )
 
 
+@dataclass(frozen=True)
+class Sum:
+    """One sum of ``site_sums``: ``column`` of ``series`` over the months ``first``..``last``,
+    only the rows of month kind ``kind`` when given."""
+
+    name: str
+    series: str
+    first: tuple[int, int]
+    last: tuple[int, int]
+    column: str
+    kind: str | None = None
+
+
+def site_sums(
+    session: Session, site_ids: Sequence[int] | Select, sums: Sequence[Sum]
+) -> pd.DataFrame:
+    """``site_totals`` of several series and month ranges: per site each sum's total (NaN
+    when no month has a value) and ``<name>_months``, how many months have one — one
+    statement per series (its months' rows read once, each sum a filtered aggregate).
+    Indexed by site_id; a site with no row in any range is absent."""
+    f = SiteMonthFigure
+    frames = []
+    for series in dict.fromkeys(part.series for part in sums):
+        parts = [part for part in sums if part.series == series]
+        selected = [f.site_id]
+        for part in parts:
+            condition = _months_clause(part.first, part.last)
+            if part.kind is not None:
+                condition = and_(condition, f.kind == part.kind)
+            value = getattr(f, part.column)
+            selected += [func.sum(value).filter(condition), func.count(value).filter(condition)]
+        first = min(part.first for part in parts)
+        last = max(part.last for part in parts)
+        query = (
+            select(*selected)
+            .where(f.series == series, _months_clause(first, last))
+            .group_by(f.site_id)
+        )
+        rows: list = []
+        for sites in _site_clauses(f.site_id, site_ids):
+            rows += session.connection().execute(query.where(sites)).fetchall()
+        names = [n for part in parts for n in (part.name, f"{part.name}_months")]
+        values = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), len(names))
+        frames.append(pd.DataFrame(values, columns=names, index=[int(r[0]) for r in rows]))
+    frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+    frame.index = frame.index.astype(np.int64).rename("site_id")
+    counts = [f"{part.name}_months" for part in sums]
+    frame[counts] = frame[counts].fillna(0)
+    return frame.astype(dict.fromkeys(counts, np.int64))
+
+
 def period_totals(
     session: Session,
     site_ids: Sequence[int] | Select,
@@ -356,26 +412,48 @@ def fallbacks(
     return ordered, count
 
 
-def paired(
+ACCURACY_SUMS = ("pairs", "usable", "abs_error", "error", "actual", "forecast")
+
+
+def accuracy_sums(
     session: Session,
     site_ids: Sequence[int] | Select,
     first: tuple[int, int],
     last: tuple[int, int],
     column: str = "flc",
-) -> pd.DataFrame:
-    """site_id, year, month, actual, forecast: per closed site-month of ``first``..``last``
-    the books (the forecast series' actual months, as the P&L shows them) beside the forecast
-    of record (the submitted series), where both exist — joined in SQL."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sums behind forecast accuracy (``kpi.forecast_accuracy``) per site (indexed by
+    site_id) and per month (indexed by year × 100 + month), over the closed site-months of
+    ``first``..``last`` that have a forecast of record: the books (the forecast series' actual
+    months, as the P&L shows them) beside the submitted series, joined and summed in SQL (a
+    row per site and per month, not one per site-month; on PostgreSQL both groupings come
+    from one join, as grouping sets).
+
+    Columns: ``pairs`` (site-months), ``usable`` (those with books and a forecast ≠ 0),
+    ``abs_error`` and ``error`` (Σ |e| and Σ e over the usable ones, where e is
+    ``kpi.forecast_errors``' (A − F) ÷ |F|), ``actual`` and ``forecast`` (Σ A and Σ F over all
+    of them, a missing A counting 0)."""
     books = aliased(SiteMonthFigure)
     record = aliased(SiteMonthFigure)
-    query = (
-        select(
-            books.site_id,
-            books.year,
-            books.month,
-            getattr(books, column),
-            getattr(record, column),
+    actual, forecast = getattr(books, column), getattr(record, column)
+    # (A − F) ÷ |F| where both exist and F ≠ 0, else NULL (not counted): forecast_errors'
+    # rule; tests/integration/test_figures.py checks the two agree.
+    error = case(
+        (
+            and_(actual.is_not(None), forecast != 0),
+            (actual - forecast) / func.abs(forecast, type_=Float),
         )
+    )
+    sums = (
+        func.count(),
+        func.count(error),
+        func.coalesce(func.sum(func.abs(error)), 0.0),
+        func.coalesce(func.sum(error), 0.0),
+        func.coalesce(func.sum(actual), 0.0),
+        func.coalesce(func.sum(forecast), 0.0),
+    )
+    joined = (
+        select(books.site_id, books.year, books.month, *sums)
         .join(
             record,
             and_(
@@ -389,17 +467,41 @@ def paired(
             books.series == "forecast",
             books.kind == "actual",
             months_between(books.year, books.month, first, last),
-            getattr(record, column).is_not(None),
+            forecast.is_not(None),
         )
-        .order_by(books.site_id, books.year, books.month)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        groupings = [
+            joined.group_by(
+                func.grouping_sets(tuple_(books.site_id), tuple_(books.year, books.month))
+            )
+        ]
+    else:  # SQLite has no grouping sets: one statement per grouping
+        groupings = [
+            joined.with_only_columns(books.site_id, null(), null(), *sums).group_by(books.site_id),
+            joined.with_only_columns(null(), books.year, books.month, *sums).group_by(
+                books.year, books.month
+            ),
+        ]
     rows: list = []
-    for sites in _site_clauses(books.site_id, site_ids):
-        rows += session.connection().execute(query.where(sites)).fetchall()
-    frame = frame_of(rows, [*KEYS, "actual", "forecast"])
-    for c in ("actual", "forecast"):
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    return frame.astype({"site_id": np.int64, "year": np.int64, "month": np.int64})
+    for query in groupings:
+        for sites in _site_clauses(books.site_id, site_ids):
+            rows += session.connection().execute(query.where(sites)).fetchall()
+    site_rows = [r for r in rows if r[0] is not None]
+    month_rows = [r for r in rows if r[0] is None]
+
+    def frame(found: list, index: list[int], name: str) -> pd.DataFrame:
+        values = np.array([r[3:] for r in found], dtype=float).reshape(len(found), 6)
+        out = pd.DataFrame(values, columns=list(ACCURACY_SUMS), index=index)
+        # A month comes once from each chunk of sites: add them up (a site comes once).
+        out = out.groupby(level=0).sum().astype({"pairs": np.int64, "usable": np.int64})
+        out.index = out.index.astype(np.int64).rename(name)
+        return out
+
+    return (
+        frame(site_rows, [int(r[0]) for r in site_rows], "site_id"),
+        frame(month_rows, [int(r[1]) * 100 + int(r[2]) for r in month_rows], "period"),
+    )
 
 
 def replace(

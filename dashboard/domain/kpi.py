@@ -344,18 +344,36 @@ def forecast_accuracy(
 
 def accuracy_by(keys: Iterable, actual: Iterable[float], forecast: Iterable[float]) -> pd.DataFrame:
     """``forecast_accuracy``'s mape, bias and count per key of the pairs (one pass for many
-    sites): indexed by key, only keys with a usable pair."""
+    sites, districts or months): indexed by key (sorted), only keys with a usable pair."""
     errors = forecast_errors(actual, forecast)
-    frame = pd.DataFrame({"key": list(keys), "error": errors}).dropna(subset=["error"])
-    frame["absolute"] = frame["error"].abs()
-    grouped = frame.groupby("key")
+    usable = ~np.isnan(errors)
+    keys = np.asarray(list(keys) if not isinstance(keys, np.ndarray | pd.Series) else keys)
+    if keys.size == 0 or not usable.any():
+        return pd.DataFrame({"mape": [], "bias": [], "count": []})
+    found, position = np.unique(keys[usable], return_inverse=True)
+    count = np.bincount(position)
+    used = errors[usable]
     return pd.DataFrame(
         {
-            "mape": grouped["absolute"].mean(),
-            "bias": grouped["error"].mean(),
-            "count": grouped["error"].size(),
-        }
+            "mape": np.bincount(position, weights=np.abs(used)) / count,
+            "bias": np.bincount(position, weights=used) / count,
+            "count": count,
+        },
+        index=found,
     )
+
+
+def accuracy_of_sums(
+    usable: Iterable[float], abs_error: Iterable[float], error: Iterable[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``forecast_accuracy``'s mape and bias from the sums of its errors over groups of pairs
+    (how many were usable, Σ |error|, Σ error): the means, NaN for a group with no usable
+    pair. Sums of sums give the accuracy of a larger group (a district of sites)."""
+    count = _floats(usable)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mape = np.where(count > 0, _floats(abs_error) / count, np.nan)
+        bias = np.where(count > 0, _floats(error) / count, np.nan)
+    return mape, bias
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from dashboard.data import figures as figures_repo
 from dashboard.data.models import District, Region, Site
 from dashboard.domain import kpi
 from dashboard.domain.periods import add_months
@@ -78,6 +79,8 @@ class SiteInfo:
 
 
 def _site_rows(session: Session, ids=None) -> dict[int, SiteInfo]:
+    """Names, district, region, segment and contract of the sites: ``ids`` (a collection, or
+    a scope's query of site ids: no IN-list of every site), or every site when None."""
     query = (
         select(
             Site.id,
@@ -93,7 +96,9 @@ def _site_rows(session: Session, ids=None) -> dict[int, SiteInfo]:
         .join(District, District.id == Site.district_id)
         .join(Region, Region.id == District.region_id)
     )
-    if ids is not None:
+    if isinstance(ids, Select):
+        query = query.where(figures_repo.site_filter(Site.id, ids))
+    elif ids is not None:
         query = query.where(Site.id.in_(sorted(ids)))
     out = {}
     for sid, number, name, did, dname, rid, rname, segment, flags in session.execute(query):

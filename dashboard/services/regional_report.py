@@ -63,45 +63,58 @@ class Report:
     thresholds: sm.Thresholds
 
 
-def _year_frame(session: Session, ids: Select, year: int) -> pd.DataFrame:
-    """Per site the year's FLC figures, summed in SQL from the stored figures: forecast FLC
-    and internal revenue (actual to date + forecast, as the P&L's trend), actual FLC to date,
-    budget FLC, prior-year FLC (the books a year earlier, D7)."""
+def _year_frame(session: Session, ids: Select, year: int, today: dt.date) -> pd.DataFrame:
+    """Per site the year's FLC figures, summed in SQL from the stored figures in one pass:
+    forecast FLC and internal revenue (actual to date + forecast, as the P&L's trend), actual
+    FLC to date, budget FLC, prior-year FLC (the books a year earlier, D7) — and the FLC of
+    the last RECENT_MONTHS closed months and of the same months a year earlier (the books;
+    ``recent_flc_months`` / ``before_flc_months`` say how many months each window has)."""
     first, last = (year, 1), (year, 12)
-    totals = figures_repo.site_totals
-    forecast = totals(session, ids, "forecast", first, last, ("flc", "internal_revenue"))
-    per_site = pd.DataFrame(index=pd.Index(sorted(forecast.index), name="site_id"))
-    per_site["forecast_flc"] = forecast["flc"]
-    per_site["forecast_ir"] = forecast["internal_revenue"]
-    actual = totals(session, ids, "forecast", first, last, ("flc",), kind="actual")
-    per_site["actual_flc"] = actual["flc"].reindex(per_site.index)
-    budget = totals(session, ids, "budget", first, last, ("flc",))
-    per_site["budget_flc"] = budget["flc"].reindex(per_site.index)
-    prior = totals(session, ids, "actual", (year - 1, 1), (year - 1, 12), ("flc",))
-    per_site["prior_year_flc"] = prior["flc"].reindex(per_site.index)
-    return per_site.fillna(0.0)
+    recent_last = add_months(today.year, today.month, -1)
+    recent_first = add_months(*recent_last, -(kpi.RECENT_MONTHS - 1))
+    year_before = (recent_first[0] - 1, recent_first[1]), (recent_last[0] - 1, recent_last[1])
+    Sum = figures_repo.Sum
+    sums = figures_repo.site_sums(
+        session,
+        ids,
+        [
+            Sum("forecast_flc", "forecast", first, last, "flc"),
+            Sum("forecast_ir", "forecast", first, last, "internal_revenue"),
+            Sum("actual_flc", "forecast", first, last, "flc", kind="actual"),
+            Sum("budget_flc", "budget", first, last, "flc"),
+            Sum("prior_year_flc", "actual", (year - 1, 1), (year - 1, 12), "flc"),
+            Sum("recent_flc", "actual", recent_first, recent_last, "flc"),
+            Sum("before_flc", "actual", *year_before, "flc"),
+        ],
+    )
+    money = sums[list(MONEY_FIELDS)].fillna(0.0)
+    # A site missing a month of a window has no trend.
+    for window in ("recent_flc", "before_flc"):
+        money[window] = sums[window].where(sums[f"{window}_months"] == kpi.RECENT_MONTHS)
+    return money
 
 
-def _accuracy_pairs(session, ids, months) -> pd.DataFrame:
-    """site_id, year, month, actual (the books, as on the P&L), forecast (the submitted
-    snapshot's FLC) of the closed months that have a submission."""
+def _accuracy_sums(session, ids, months) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sums behind the accuracy of the submitted forecasts of the closed months, per
+    site and per month (``figures_repo.accuracy_sums``)."""
     if not months:
-        return pd.DataFrame(columns=["site_id", "year", "month", "actual", "forecast"])
-    return figures_repo.paired(session, ids, months[0], months[-1])
+        empty = pd.DataFrame(columns=figures_repo.ACCURACY_SUMS, dtype=float)
+        return empty, empty
+    return figures_repo.accuracy_sums(session, ids, months[0], months[-1])
 
 
-def _recent_windows(session, scope, today) -> tuple[dict, dict]:
-    """FLC per site of the last RECENT_MONTHS closed months and of the same months a year
-    earlier (the books, summed in SQL); a site missing a month of a window has none."""
-    last = add_months(today.year, today.month, -1)
-    first = add_months(*last, -(kpi.RECENT_MONTHS - 1))
-
-    def totals(start, end):
-        sums = figures_repo.site_totals(session, scope, "actual", start, end, ("flc",))
-        complete = sums[sums["flc_months"] == kpi.RECENT_MONTHS]
-        return {int(s): float(v) for s, v in complete["flc"].items()}
-
-    return totals(first, last), totals((first[0] - 1, first[1]), (last[0] - 1, last[1]))
+def _accuracies(sums: pd.DataFrame, keys=None) -> dict:
+    """key → {mape, bias, count} of the accuracy sums, grouped by ``keys`` (a value per row)
+    when given (the districts of the sites), else by the rows' own keys."""
+    if keys is not None:
+        sums = sums.groupby(np.asarray(keys)).sum()
+    mape, bias = kpi.accuracy_of_sums(sums["usable"], sums["abs_error"], sums["error"])
+    return {
+        key: {"mape": m, "bias": b, "count": int(c)}
+        for key, m, b, c in zip(
+            sums.index.tolist(), mape.tolist(), bias.tolist(), sums["usable"].tolist(), strict=True
+        )
+    }
 
 
 def _statuses(session, scope, ids, year, month) -> dict[int, str]:
@@ -118,28 +131,6 @@ def _statuses(session, scope, ids, year, month) -> dict[int, str]:
 
 def _status_text(counter: Counter) -> str:
     return " · ".join(f"{counter[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER if counter.get(s))
-
-
-@dataclass(frozen=True)
-class _Pairs:
-    """The accuracy pairs as arrays, with each site's positions in them."""
-
-    actual: np.ndarray
-    forecast: np.ndarray
-    of_site: dict[int, np.ndarray]
-
-    @classmethod
-    def of(cls, pairs: pd.DataFrame) -> _Pairs:
-        groups = pairs.groupby("site_id").indices if len(pairs) else {}
-        return cls(
-            pairs["actual"].to_numpy(dtype=float),
-            pairs["forecast"].to_numpy(dtype=float),
-            {int(k): v for k, v in groups.items()},
-        )
-
-    def positions(self, site_ids) -> np.ndarray:
-        chosen = [self.of_site[s] for s in site_ids if s in self.of_site]
-        return np.concatenate(chosen) if chosen else np.array([], dtype=int)
 
 
 def _number(value) -> float | None:
@@ -206,8 +197,9 @@ def regional_report(
     year = year or today.year
     if not (today.year - 1 <= year <= today.year + 1):
         raise ValueError("Choose last year, this year or next year.")
-    ids = sorted(visible_site_ids(session, principal, today))
-    info = _site_rows(session, ids)
+    scope = visible_sites(principal, today)  # a subquery: no IN-list of every site
+    info = _site_rows(session, scope)
+    ids = sorted(info)
     fy, fm = forecast_month(today)
     closed_through = add_months(today.year, today.month, -1)
     closed = [(year, m) for m in range(1, 13) if (year, m) <= closed_through]
@@ -216,29 +208,34 @@ def regional_report(
         empty = pd.DataFrame(columns=["period", "mape", "bias", "count"])
         return Report(year, (fy, fm), closed, [], [], [], {}, [], [], [], empty, limits)
 
-    scope = visible_sites(principal, today)  # a subquery: no IN-list of every site
-    money = _year_frame(session, scope, year)
-    pairs = _accuracy_pairs(session, scope, closed)
-    recent, recent_before = _recent_windows(session, scope, today)
+    money = _year_frame(session, scope, year, today).reindex(ids)
     statuses = _statuses(session, scope, ids, fy, fm)
-
-    money = money.reindex(ids, fill_value=0.0)
-    arrays = _Pairs.of(pairs)
-    # Per site in one pass: the accuracy of its closed months and whether their totals were
-    # within 5% (None: no usable pair).
-    site_accuracy = kpi.accuracy_by(pairs["site_id"], pairs["actual"], pairs["forecast"])
-    site_accuracy = site_accuracy.to_dict("index")
-    sums = pairs.groupby("site_id")[["actual", "forecast"]].sum()
+    recent = money.pop("recent_flc").tolist()
+    recent_before = money.pop("before_flc").tolist()
+    money = money.fillna(0.0)
+    # The accuracy of the closed months per site, district, region, the total and month,
+    # from the sums of the errors per site and per month (summed in SQL).
+    by_site, by_month = _accuracy_sums(session, scope, closed)
+    by_site = by_site[by_site.index.isin(info)]
+    site_accuracy = _accuracies(by_site)
+    sites_of_sums = by_site.index.tolist()
+    accuracy_at = {
+        "district": _accuracies(by_site, [info[s].district_id for s in sites_of_sums]),
+        "region": _accuracies(by_site, [info[s].region_id for s in sites_of_sums]),
+        "total": _accuracies(by_site, [0] * len(sites_of_sums)),
+    }
+    # Per site whether its closed months' totals were within 5% (None: no usable pair).
     within_of = dict.fromkeys(ids)
     within_of.update(
         zip(
-            (int(s) for s in sums.index),
-            kpi.within_tolerances(sums["actual"], sums["forecast"]),
+            sites_of_sums,
+            kpi.within_tolerances(by_site["actual"], by_site["forecast"]),
             strict=True,
         )
     )
     site_rows = []
-    for sid, values in zip(ids, money[list(MONEY_FIELDS)].to_numpy().tolist(), strict=True):
+    site_values = zip(ids, money[list(MONEY_FIELDS)].to_numpy().tolist(), strict=True)
+    for i, (sid, values) in enumerate(site_values):
         site = info[sid]
         row = {
             "level": "site",
@@ -263,15 +260,15 @@ def regional_report(
         reasons = kpi.at_risk_reasons(
             row["forecast_flc"],
             row["budget_flc"],
-            recent.get(sid),
-            recent_before.get(sid),
+            _number(recent[i]),
+            _number(recent_before[i]),
             limits.pct,
             limits.amount,
         )
         row["at_risk"] = "; ".join(reasons)
         site_rows.append(row)
 
-    def roll_up(members: list[dict], level: str, **keys) -> dict:
+    def roll_up(members: list[dict], level: str, key: int, **keys) -> dict:
         member_ids = [r["site_id"] for r in members]
         row = {
             "level": level,
@@ -279,19 +276,9 @@ def regional_report(
             "site_count": len(members),
             **{f: sum(r[f] for r in members) for f in MONEY_FIELDS},
         }
-        chosen = arrays.positions(member_ids)
-        accuracy = (
-            kpi.forecast_accuracy(arrays.actual[chosen], arrays.forecast[chosen])
-            if len(chosen)
-            else None
-        )
+        accuracy = accuracy_at[level].get(key, {})
         within = [within_of[s] for s in member_ids if within_of[s] is not None]
-        row = _with_ratios(
-            row,
-            accuracy.mape if accuracy else None,
-            accuracy.bias if accuracy else None,
-            within,
-        )
+        row = _with_ratios(row, accuracy.get("mape"), accuracy.get("bias"), within)
         row["status"] = _status_text(Counter(statuses[s] for s in member_ids))
         row["at_risk_count"] = sum(1 for r in members if r["at_risk"])
         return row
@@ -305,6 +292,7 @@ def regional_report(
         roll_up(
             members,
             "district",
+            did,
             district_id=did,
             name=members[0]["district"],
             region_id=members[0]["region_id"],
@@ -313,10 +301,10 @@ def regional_report(
         for did, members in sorted(by_district.items())
     ]
     regions = [
-        roll_up(members, "region", region_id=rid, name=members[0]["region"])
+        roll_up(members, "region", rid, region_id=rid, name=members[0]["region"])
         for rid, members in sorted(by_region.items())
     ]
-    total = roll_up(site_rows, "total", name="Total")
+    total = roll_up(site_rows, "total", 0, name="Total")
 
     ranked = sorted(
         (d for d in districts if d["flc_vs_budget_pct"] is not None),
@@ -327,12 +315,17 @@ def regional_report(
     top = ranked[:count]
     bottom = ranked[::-1][:count] if len(ranked) > 1 else []
 
+    month_accuracy = _accuracies(by_month)
     by_month = []
     for y, m in closed:
-        month_pairs = pairs[(pairs["year"] == y) & (pairs["month"] == m)]
-        acc = kpi.forecast_accuracy(month_pairs["actual"], month_pairs["forecast"])
+        acc = month_accuracy.get(y * 100 + m, {})
         by_month.append(
-            {"period": f"{y:04d}-{m:02d}", "mape": acc.mape, "bias": acc.bias, "count": acc.count}
+            {
+                "period": f"{y:04d}-{m:02d}",
+                "mape": acc.get("mape", np.nan),
+                "bias": acc.get("bias", np.nan),
+                "count": int(acc.get("count", 0)),
+            }
         )
     at_risk = sorted((r for r in site_rows if r["at_risk"]), key=lambda r: r["flc_vs_budget"])
     return Report(

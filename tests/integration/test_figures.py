@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from dashboard.__main__ import main
+from dashboard.data import figures as figures_repo
 from dashboard.data.models import (
     ParkingRateMonth,
     Site,
@@ -19,6 +21,7 @@ from dashboard.data.models import (
     SiteMonthFigure,
     SiteStatisticDay,
 )
+from dashboard.domain import kpi
 from dashboard.domain import submission as sm
 from dashboard.services import adjustments, figures, pnl, submissions, workspace_save
 from dashboard.services import rates as rates_service
@@ -451,3 +454,46 @@ def test_saves_of_two_sites_of_a_district_at_once_both_reach_the_district_sums(
         )
     flc = next(line for line in result["lines"] if line["line"] == "flc")
     assert flc["values"][day.month - 1] == pytest.approx(float(each["flc"].sum()), abs=0.05)
+
+
+def test_accuracy_sums_in_sql_follow_the_domain_error_rule(private_portfolio):
+    """The regional report's accuracy is summed in SQL; its error must be
+    kpi.forecast_errors' (A − F) ÷ |F|, skipping F = 0 and missing books."""
+    db, _ = private_portfolio
+    f = SiteMonthFigure
+    with db.read() as session:
+        site = session.scalars(select(Site.id).order_by(Site.id)).first()
+    # Books and forecast of record for Jan–Apr 2026 of one site: an ordinary month, a
+    # negative forecast, a forecast of 0 (not usable), books missing (not usable).
+    cases = {1: (105.0, 100.0), 2: (-80.0, -100.0), 3: (50.0, 0.0), 4: (None, 40.0)}
+    with db.write() as session:
+        for month, (books, record) in cases.items():
+            for series, value in (("forecast", books), ("submitted", record)):
+                session.execute(
+                    update(f)
+                    .where(f.site_id == site, f.series == series, f.year == 2026)
+                    .where(f.month == month)
+                    .values(flc=value, kind="actual" if series == "forecast" else f.kind)
+                )
+    with db.read() as session:
+        by_site, by_month = figures_repo.accuracy_sums(session, [site], (2026, 1), (2026, 4))
+    errors = kpi.forecast_errors(
+        [b if b is not None else float("nan") for b, _ in cases.values()],
+        [r for _, r in cases.values()],
+    )
+    usable = errors[~np.isnan(errors)]
+    row = by_site.loc[site]
+    assert row["pairs"] == 4 and row["usable"] == 2 == len(usable)
+    assert row["abs_error"] == pytest.approx(np.abs(usable).sum())  # 0.05 + 0.20
+    assert row["error"] == pytest.approx(usable.sum())
+    assert row["actual"] == pytest.approx(105.0 - 80.0 + 50.0)  # missing books count 0
+    assert row["forecast"] == pytest.approx(100.0 - 100.0 + 0.0 + 40.0)
+    assert list(by_month.index) == [202601, 202602, 202603, 202604]
+    assert by_month["usable"].tolist() == [1, 1, 0, 0]
+    assert by_month.loc[202602, "error"] == pytest.approx(0.20)
+    mape, bias = kpi.accuracy_of_sums([row["usable"]], [row["abs_error"]], [row["error"]])
+    expected = kpi.forecast_accuracy(
+        [b if b is not None else float("nan") for b, _ in cases.values()],
+        [r for _, r in cases.values()],
+    )
+    assert (mape[0], bias[0]) == pytest.approx((expected.mape, expected.bias))

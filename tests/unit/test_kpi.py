@@ -590,3 +590,14 @@ def test_within_tolerance_on_period_totals_and_ratio():
     # FLC margin 30,000 / 120,000 = 25%; IR 0 → n/a.
     assert kpi.ratio(30_000, 120_000) == 0.25
     assert kpi.ratio(30_000, 0) is None
+
+
+def test_accuracy_of_sums_is_the_mean_of_the_errors_of_each_group():
+    # Group 1: errors +0.05 and −0.10 (two usable pairs): Σ|e| = 0.15, Σe = −0.05 →
+    # mape 0.075, bias −0.025, as forecast_accuracy of those pairs. Group 2: nothing usable.
+    mape, bias = kpi.accuracy_of_sums([2, 0], [0.15, 0.0], [-0.05, 0.0])
+    assert mape[0] == pytest.approx(0.075)
+    assert bias[0] == pytest.approx(-0.025)
+    one = forecast_accuracy([105, 90], [100, 100])
+    assert (mape[0], bias[0]) == pytest.approx((one.mape, one.bias))
+    assert np.isnan(mape[1]) and np.isnan(bias[1])
