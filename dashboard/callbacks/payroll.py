@@ -40,7 +40,7 @@ def apply_payroll_cell(edits: dict, data: dict, row_id: str, day: str, raw, unit
     if day not in data["editable"]:
         return None, "That day is not in this month."
     if not data.get("may_edit"):
-        return None, "You can view this site but not change its forecast."
+        return None, data.get("lock_reason") or "You can view this site but not change it."
     level = "group" if row_id.startswith("g") else "code"
     try:
         target = int(row_id[1:])
@@ -83,7 +83,14 @@ def register(app: Dash) -> None:
         except (ScopeError, ValueError, KeyError, TypeError):
             return None, {}, 0, _alert("This site is not in your scope."), no_update
         week = pr.initial_week_index(data["year"], data["month"], today())
-        return data, {}, week, None, data["mode"]
+        # Decided on the server with the save's rules: the month's cells are read-only and
+        # the tab says why.
+        notice = (
+            _alert(f"Read-only: {data['lock_reason']}", "gray", alert_id="payroll-readonly")
+            if data.get("lock_reason")
+            else None
+        )
+        return data, {}, week, notice, data["mode"]
 
     @app.callback(
         Output("payroll-assign", "style"),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dashboard.data.models import OtherExpenseMonth, OtherRevenueMonth, User
 from dashboard.domain import adjustments as adj
 from dashboard.domain.statistics import parse_number
-from dashboard.services import accounts, audit, versioned
+from dashboard.services import accounts, audit, month_locks, versioned
 from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, can_edit_site, require_view
 
@@ -188,6 +188,8 @@ def load_adjustments(
     require_view(session, principal, site_id, today)
     months = adj.tab_months(*start)
     may_edit = can_edit_site(session, principal, site_id, today)
+    # The save's own rules per month (role, scope, the month's submission state).
+    blocks = month_locks.month_edit_blocks(session, principal, site_id, months, today)
     payload: dict = {
         "site_id": site_id,
         "start": month_key(*start),
@@ -215,6 +217,8 @@ def load_adjustments(
             reason = lock_reason(kind, year, month, today, actualised=actual is not None)
             if reason is None and not may_edit:
                 reason = VIEW_ONLY_REASON
+            if reason is None:
+                reason = blocks[(year, month)]
             saved = found.get("forecast")
             cells[month_key(year, month)] = {
                 "budget": adj.month_values(None, budget, FIELDS[kind]),

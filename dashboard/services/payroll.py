@@ -35,9 +35,9 @@ from dashboard.domain import payroll as pr
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 from dashboard.domain.statistics import parse_number
-from dashboard.services import audit, versioned
+from dashboard.services import audit, month_locks, versioned
 from dashboard.services.save_results import Conflict, Problem
-from dashboard.services.scope import Principal, can_edit_site, require_view
+from dashboard.services.scope import Principal, require_view
 
 FLAVOURS = ("forecast", "budget", "scheduled", "actual")
 MODES = (pr.GROUP_MODE, pr.CODE_MODE)
@@ -151,7 +151,12 @@ def load_month(
     week (actual where loaded, else forecast) so overtime at the month edge is right.
     """
     require_view(session, principal, site_id, today)
-    may_edit = can_edit_site(session, principal, site_id, today)
+    # The save's own rules (role, scope, the month's submission state): None when the
+    # person may change this month.
+    lock = month_locks.month_edit_blocks(session, principal, site_id, [(year, month)], today)[
+        (year, month)
+    ]
+    may_edit = lock is None
     site = session.get(Site, site_id)
     days = month_days(year, month)
     first, last = days[0], days[-1]
@@ -257,6 +262,7 @@ def load_month(
         "unassigned": [c.id for c in codes if c.group_id is None],
         "days": [d.isoformat() for d in days],
         "may_edit": may_edit,
+        "lock_reason": lock,
         "editable": {d.isoformat(): may_edit and d > today for d in days},
         "cells": cells,
         "lead": lead,

@@ -20,7 +20,7 @@ from dashboard.data import statistics_repo as repo
 from dashboard.data.models import RATE_CATEGORIES, ParkingRateMonth, Site, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
-from dashboard.services import audit, submissions, versioned
+from dashboard.services import audit, month_locks, versioned
 from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, require_view
 
@@ -58,7 +58,7 @@ def load_rates(
         if row.kind == "forecast":
             cell["version"] = int(row.version)
             cell["updated_by"] = row.updated_by
-    locks = submissions.month_edit_blocks(
+    locks = month_locks.month_edit_blocks(
         session, principal, site_id, [(year, m) for m in range(1, 13)], today
     )
     editable = {

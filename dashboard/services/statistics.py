@@ -23,7 +23,7 @@ from dashboard.data import statistics_repo as repo
 from dashboard.data.models import Site, SiteStatisticDay
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
-from dashboard.services import audit, submissions, versioned
+from dashboard.services import audit, month_locks, submissions, versioned
 from dashboard.services.save_results import Conflict, Problem
 from dashboard.services.scope import Principal, ScopeError, require_view, visible_sites
 
@@ -73,7 +73,7 @@ class StatisticsWindow:
     records: list[dict]
     rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
     # Per month why the person may not change it (None: they may; days before today are
-    # read-only for everyone): ``submissions.month_edit_blocks``.
+    # read-only for everyone): ``month_locks.month_edit_blocks``.
     locks: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     @cached_property
@@ -114,7 +114,7 @@ def load_window(
         ],
     )
     rates = repo.window_rates(session, site_id, months)
-    locks = submissions.month_edit_blocks(session, principal, site_id, months, today)
+    locks = month_locks.month_edit_blocks(session, principal, site_id, months, today)
 
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     position = {day: i for i, day in enumerate(days)}

@@ -9,6 +9,7 @@ from selenium.common.exceptions import (
     ElementClickInterceptedException,
     StaleElementReferenceException,
 )
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import select
@@ -248,3 +249,24 @@ def test_admin_assigns_an_unassigned_code_to_a_group(browser, db, portfolio):
     finally:  # the database is shared by the session's tests: put the code back
         with db.write() as session:
             session.get(JobCode, greeter).job_group_id = None
+
+
+def test_an_executive_sees_payroll_read_only_and_why(browser, db, portfolio):
+    """Read-only is decided on the server: an executive's payroll cells are read-only (no
+    editor opens, nothing becomes an unsaved edit) and the tab says why."""
+    site_id, _email = _account_manager(db, portfolio, plh=False)
+    duo = browser.duo
+    browser.sign_in(portfolio.demo_accounts["executive"])
+    browser.wait_for_role("Executive")
+    duo.driver.get(f"{duo.server_url}/workspace?site={site_id}&start=2026-11")
+    duo.wait_for_element("#ws-tab-payroll", timeout=20).click()
+    duo.wait_for_contains_text("#payroll-readonly", "Your role cannot change forecasts.", 20)
+    duo.wait_for_element("#payroll-grid .ag-center-cols-container .ag-row", timeout=20)
+    rows = duo.driver.find_elements(
+        By.CSS_SELECTOR, "#payroll-grid .ag-center-cols-container .ag-row"
+    )
+    cells = [r.find_element(By.CSS_SELECTOR, f".ag-cell[col-id='{WEDNESDAY}']") for r in rows]
+    assert cells and all("cell-readonly" in c.get_attribute("class") for c in cells)
+    ActionChains(duo.driver).double_click(cells[0]).perform()
+    assert not duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing")
+    assert duo.get_logs() == []

@@ -1,6 +1,7 @@
 """Read-only is decided on the server, with the save's own rules, and said: an executive's
-statistics and rates cells are all read-only; an account manager's approved month is
-read-only for them (not for their district manager); the page says why."""
+statistics, rates, payroll, other revenue and other expenses cells are all read-only; an
+account manager's approved month is read-only for them on every tab (not for their district
+manager); the page says why."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.data.models import ForecastSubmission, User
+from dashboard.services import adjustments
+from dashboard.services import payroll as payroll_service
 from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
@@ -84,3 +87,53 @@ def test_an_approved_month_is_read_only_for_the_account_manager_not_the_district
     assert my_rates["editable"]["01"] is False and "approved" in my_rates["locks"]["01"]
     assert my_rates["editable"]["02"] is True and my_rates["locks"]["02"] is None
     assert dt.date(*APPROVED_MONTH, 1) > TEST_TODAY  # locked by its state, not by its date
+
+
+def _adjustment_cells(payload, year, month):
+    key = f"{year}-{month:02d}"
+    return [payload[kind][key] for kind in ("other_revenue", "other_expense")]
+
+
+@pytest.mark.parametrize("private_portfolio", [4], indirect=True)
+def test_payroll_and_monthly_tabs_of_an_approved_month_are_read_only_for_the_account_manager(
+    private_portfolio,
+):
+    db, built = private_portfolio
+    site_id = _hotel(built)
+    manager = person_for_site(db, built, site_id, "account_manager")
+    reviewer = person_for_site(db, built, site_id, "district_manager")
+    executive = _executive(db)
+    with db.write() as session:
+        session.add(
+            ForecastSubmission(
+                site_id=site_id,
+                year=APPROVED_MONTH[0],
+                month=APPROVED_MONTH[1],
+                status="APPROVED",
+                version=3,
+            )
+        )
+    with db.read() as session:
+        mine = payroll_service.load_month(session, manager, site_id, *APPROVED_MONTH, TEST_TODAY)
+        next_month = payroll_service.load_month(session, manager, site_id, 2027, 2, TEST_TODAY)
+        theirs = payroll_service.load_month(session, reviewer, site_id, *APPROVED_MONTH, TEST_TODAY)
+        viewer = payroll_service.load_month(session, executive, site_id, 2027, 2, TEST_TODAY)
+        monthly = adjustments.load_adjustments(session, manager, site_id, (2026, 12), TEST_TODAY)
+        monthly_dm = adjustments.load_adjustments(
+            session, reviewer, site_id, (2026, 12), TEST_TODAY
+        )
+    # Payroll: every day of the approved month read-only for the account manager, with why.
+    assert not mine["may_edit"] and "approved" in mine["lock_reason"]
+    assert not any(mine["editable"].values())
+    assert next_month["may_edit"] and next_month["lock_reason"] is None
+    assert all(next_month["editable"].values())  # February is after today
+    assert theirs["may_edit"] and all(theirs["editable"].values())
+    assert not viewer["may_edit"] and viewer["lock_reason"] == "Your role cannot change forecasts."
+    assert not any(viewer["editable"].values())
+    # Other revenue / other expenses: the approved month read-only, the next one not.
+    for cell in _adjustment_cells(monthly, *APPROVED_MONTH):
+        assert cell["editable"] is False and "approved" in cell["lock_reason"]
+    for cell in _adjustment_cells(monthly, 2027, 2):
+        assert cell["editable"] is True and cell["lock_reason"] is None
+    for cell in _adjustment_cells(monthly_dm, *APPROVED_MONTH):
+        assert cell["editable"] is True
