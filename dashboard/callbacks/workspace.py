@@ -459,6 +459,18 @@ def register(app: Dash) -> None:
         )
         return updated, _push_history(history or {}, edits or {}), message
 
+    # Undo and Redo are off while there is nothing to take back or to do again (a read-only
+    # window never has any): decided in the browser from the history it holds.
+    app.clientside_callback(
+        """function (history) {
+            const h = history || {};
+            return [!(h.undo && h.undo.length), !(h.redo && h.redo.length)];
+        }""",
+        Output("stats-undo", "disabled"),
+        Output("stats-redo", "disabled"),
+        Input("ws-history", "data"),
+    )
+
     @app.callback(
         Output("ws-edits", "data", allow_duplicate=True),
         Output("ws-history", "data", allow_duplicate=True),

@@ -165,6 +165,9 @@ def test_fill_from_history_proposes_unsaved_edits(workspace):
     # The proposals are edits like any other: Undo takes them back in one step.
     duo.find_element("#stats-undo").click()
     until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)
+    # Nothing left to take back; the proposals can be done again.
+    until(lambda: not duo.find_element("#stats-undo").is_enabled(), timeout=10)
+    assert duo.find_element("#stats-redo").is_enabled()
 
 
 def test_keyboard_undo_and_redo(workspace):
@@ -236,3 +239,5 @@ def test_an_executive_sees_the_statistics_read_only_and_why(browser, portfolio):
     until(lambda: not duo.find_element("#ws-save").is_enabled(), timeout=10)
     assert not duo.find_element("#stats-fill-down").is_enabled()
     assert not duo.find_element("#stats-fill-history").is_enabled()
+    assert not duo.find_element("#stats-undo").is_enabled()
+    assert not duo.find_element("#stats-redo").is_enabled()
