@@ -1,5 +1,5 @@
 """Command line: ``python -m dashboard run | init-db | seed | recompute | create-user |
-demo-accounts``."""
+demo-accounts | audit-verify``."""
 
 from __future__ import annotations
 
@@ -241,6 +241,40 @@ def cmd_recompute(args, settings: Settings) -> int:
         db.dispose()
 
 
+def cmd_audit_verify(args, settings: Settings) -> int:
+    """Walk the audit log's hash chain: exit 0 and the count when intact, 1 and the first
+    breaks (row ids) when a row was deleted or altered."""
+    from dashboard.services import audit
+
+    expect = None
+    if args.expect:
+        seq, _, digest = args.expect.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print("error: --expect takes SEQ:HASH (as audit-verify printed them)", file=sys.stderr)
+            return 2
+        expect = (int(seq), digest.lower())
+    db = Database(settings.database_url)
+    try:
+        report = audit.verify_chain(db, limit=args.limit, expect=expect)
+    finally:
+        db.dispose()
+    if report.intact:
+        print(
+            f"The audit chain is intact: {report.rows:,} row(s); "
+            f"head {report.head_seq}:{report.head_hash}"
+        )
+        return 0
+    for found in report.breaks:
+        print(found)
+    more = report.break_count - len(report.breaks)
+    print(
+        f"{report.break_count} break(s) in the audit chain"
+        + (f" ({more} more not listed; --limit)" if more else "")
+        + f"; {report.rows:,} chained row(s) read."
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,6 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-accounts", help="print the demo sign-ins")
     demo.set_defaults(func=cmd_demo_accounts)
+
+    verify = sub.add_parser(
+        "audit-verify", help="check the audit log's hash chain; exit 1 on a deleted/altered row"
+    )
+    verify.add_argument("--limit", type=int, default=20, help="breaks listed at most")
+    verify.add_argument(
+        "--expect", metavar="SEQ:HASH", help="a head printed earlier: the chain must still hold it"
+    )
+    verify.set_defaults(func=cmd_audit_verify)
     return parser
 
 

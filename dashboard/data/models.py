@@ -647,7 +647,10 @@ class AppSetting(Base):
 
 
 class AuditLog(Base):
-    """Append-only: triggers in the migration refuse UPDATE and DELETE."""
+    """Append-only: triggers in the migration refuse UPDATE and DELETE. Each row written by
+    ``dashboard.services.audit`` carries its place in the chain (``chain_seq``, 1, 2, ...) and
+    ``chain_hash`` = SHA-256 of the previous row's hash and this row's fields, so a deleted
+    or altered row is found by ``python -m dashboard audit-verify``."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -661,11 +664,25 @@ class AuditLog(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    # NULL only for a row written outside the audit writer (audit-verify reports it).
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_site_at", "site_id", "at"),
         Index("ix_audit_user_at", "user_id", "at"),
+        Index("ix_audit_chain_seq", "chain_seq", unique=True),
     )
+
+
+class AuditChainHead(Base):
+    """The one row (``id`` 1) naming the audit chain's last sequence number and hash: a
+    commit that appends audit rows locks it last, continues the chain from it and moves it."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- Derived figures (computed when inputs change, read by every view: decision D14) --------
