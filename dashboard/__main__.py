@@ -1,5 +1,5 @@
 """Command line: ``python -m dashboard run | init-db | seed | recompute | create-user |
-demo-accounts | audit-verify``."""
+demo-accounts | audit-verify | db-roles``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import sys
 
 from dashboard.config import Settings, development_warnings
+from dashboard.data import migrate, roles
 from dashboard.data.db import Database
 from dashboard.data.seed import DEMO_PASSWORD
 from dashboard.services import accounts, portfolio
@@ -42,14 +43,17 @@ def _seed(db: Database, settings: Settings, sites: int, seed: int) -> None:
 
 
 def cmd_init_db(args, settings: Settings) -> int:
-    portfolio.prepare_database(settings.database_url, reset=args.reset)
+    url = migrate.schema_url(settings.database_url)  # the owner's, when DATABASE_OWNER_URL
+    portfolio.prepare_database(url, reset=args.reset)
     print(f"Database ready: {settings.database_url}")
     return 0
 
 
 def cmd_seed(args, settings: Settings) -> int:
-    portfolio.prepare_database(settings.database_url, reset=args.reset)
-    db = Database(settings.database_url)
+    # A bulk load moves the id sequences and analyzes the tables: the owner's work.
+    url = migrate.schema_url(settings.database_url)
+    portfolio.prepare_database(url, reset=args.reset)
+    db = Database(url)
     try:
         with db.read() as session:
             if portfolio.site_count(session) and not args.if_empty:
@@ -70,8 +74,9 @@ def cmd_seed(args, settings: Settings) -> int:
 def cmd_run(args, settings: Settings) -> int:
     for note in development_warnings(settings):
         print(f"note: {note}")
-    portfolio.prepare_database(settings.database_url)
-    db = Database(settings.database_url)
+    owner_url = migrate.schema_url(settings.database_url)  # serving uses DATABASE_URL
+    portfolio.prepare_database(owner_url)
+    db = Database(owner_url)
     try:
         with db.read() as session:
             empty = portfolio.site_count(session) == 0
@@ -275,6 +280,50 @@ def cmd_audit_verify(args, settings: Settings) -> int:
     return 1
 
 
+SQLITE_HAS_NO_ROLES = """\
+SQLite has no roles: whoever can write the database file can change the audit log (drop its
+triggers, delete rows). There the boundary is the file's permissions: keep the database and
+its -wal/-shm files owned by the account that runs the app and readable by no one else
+(chmod 600; the instance/ folder 700). audit-verify still reports a deleted or altered row.
+For an app that cannot touch its audit log, use PostgreSQL and run this command there."""
+
+
+def cmd_db_roles(args, settings: Settings) -> int:
+    """PostgreSQL: create the owner and app roles (``dashboard.data.roles``) and print the
+    two URLs. SQLite: explain why there is nothing to do (exit 0)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    admin_url = args.admin_url or os.environ.get("DATABASE_ADMIN_URL") or settings.database_url
+    if make_url(admin_url).get_backend_name() != "postgresql":
+        print(SQLITE_HAS_NO_ROLES)
+        return 0
+    try:
+        done = roles.set_up_roles(
+            admin_url,
+            owner=args.owner,
+            app=args.app,
+            owner_password=args.owner_password or os.environ.get("DASHBOARD_OWNER_PASSWORD"),
+            app_password=args.app_password or os.environ.get("DASHBOARD_APP_PASSWORD"),
+        )
+    except (roles.RoleSetupError, DBAPIError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    created = f" (created {', '.join(done.created)})" if done.created else ""
+    print(
+        f"Roles ready{created}: {args.owner} owns the {done.owned} tables, sequences and "
+        f"functions ({done.changed_owner} moved to it); {args.app} may read and write the "
+        "app's tables, and only read and append to audit_log."
+    )
+    print("Migrations (init-db, seed) — the owner:")
+    print(f"  DATABASE_OWNER_URL={done.owner_url}")
+    print("The app (run, gunicorn, celery) — the app role:")
+    print(f"  DATABASE_URL={done.app_url}")
+    if "***" in done.owner_url + done.app_url:
+        print("(*** = the password given)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +382,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--expect", metavar="SEQ:HASH", help="a head printed earlier: the chain must still hold it"
     )
     verify.set_defaults(func=cmd_audit_verify)
+
+    db_roles = sub.add_parser(
+        "db-roles", help="PostgreSQL: an owner role for migrations, an app role for the app"
+    )
+    db_roles.add_argument(
+        "--admin-url", help="a superuser's URL (default: DATABASE_ADMIN_URL, else DATABASE_URL)"
+    )
+    db_roles.add_argument("--owner", default=roles.DEFAULT_OWNER, help="owner role name")
+    db_roles.add_argument("--app", default=roles.DEFAULT_APP, help="app role name")
+    db_roles.add_argument(
+        "--owner-password", help="default: DASHBOARD_OWNER_PASSWORD; none: left as it is"
+    )
+    db_roles.add_argument(
+        "--app-password", help="default: DASHBOARD_APP_PASSWORD; none: left as it is"
+    )
+    db_roles.set_defaults(func=cmd_db_roles)
     return parser
 
 

@@ -1,6 +1,7 @@
 """The audit log's hash chain on SQLite and PostgreSQL: audited actions verify, a deleted or
 altered row is found (with the guards dropped, as the tables' owner could), audited writes
-from many threads at once still chain without deadlock."""
+from many threads at once still chain without deadlock; on PostgreSQL the app role made by
+``db-roles`` may append to the audit log but not change, empty or unguard it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import threading
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from dashboard.__main__ import main
+from dashboard.data import migrate
+from dashboard.data.db import Database, make_engine
 from dashboard.data.models import AppSetting, AuditChainHead, AuditLog, User
 from dashboard.services import audit, submissions, workspace_save
 from dashboard.services import statistics as stats
@@ -284,3 +289,98 @@ def test_audited_writes_from_many_threads_chain_without_deadlock(
     code, out = _verify(db.url, monkeypatch, capsys)
     assert code == 0, out
     assert f"intact: {after} row(s)" in out
+
+
+def test_db_roles_on_sqlite_explains_the_boundary(tmp_path, capsys):
+    code = main(["db-roles", "--admin-url", f"sqlite:///{tmp_path / 'x.db'}"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "SQLite has no roles" in out
+    assert "permissions" in out
+
+
+def _denied(db: Database, statement: str) -> str:
+    with pytest.raises(DBAPIError) as refused, db.write() as session:
+        session.execute(text(statement))
+    assert refused.value.orig.sqlstate == "42501", refused.value  # insufficient_privilege
+    return str(refused.value.orig)
+
+
+def test_the_app_role_can_append_to_the_audit_log_but_not_change_it(
+    private_portfolio, monkeypatch, capsys
+):
+    db, built = private_portfolio
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("roles exist only on PostgreSQL (SQLite: the test above)")
+    url = make_url(db.url)
+    database = url.database
+    owner, app = f"dashboard_owner_{database}", f"dashboard_app_{database}"
+    app_db = None
+    try:
+        args = ["db-roles", "--admin-url", db.url, "--owner", owner, "--app", app]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        owner_url = url.set(username=owner).render_as_string(hide_password=False)
+        app_url = url.set(username=app).render_as_string(hide_password=False)
+        assert f"DATABASE_OWNER_URL={owner_url}" in out
+        assert f"DATABASE_URL={app_url}" in out
+        assert f"created {owner}, {app}" in out
+        # Migrations run as the owner (0007 drops and creates the guards), then the roles
+        # again: a second run changes nothing that is right.
+        migrate.downgrade(owner_url, "0006")
+        migrate.upgrade(owner_url)
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "created" not in out and "(0 moved to it)" in out
+
+        _audited_actions(db, built)  # as the superuser, before
+        app_db = Database(app_url)
+        with app_db.write() as session:
+            audit.record(session, user_id=None, action="sign_in_failed", entity="session")
+        for statement in (
+            "UPDATE audit_log SET reason = 'x'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+            "DROP TRIGGER audit_log_no_change ON audit_log",
+            "ALTER TABLE audit_log OWNER TO CURRENT_USER",
+            "DELETE FROM audit_chain_head",
+            "INSERT INTO audit_chain_head (id, seq, hash) VALUES (2, 0, '')",
+            "TRUNCATE site_statistic_day",
+            "CREATE TABLE audit_log_copy (id int)",
+            "SET session_replication_role = replica",
+        ):
+            _denied(app_db, statement)
+        assert "must be owner" in _denied(app_db, "ALTER TABLE audit_log DISABLE TRIGGER ALL")
+
+        # The app's ordinary work as the app role: saves, settings, a new person.
+        site_id = _hotel(built)
+        person = person_for_site(app_db, built, site_id, "account_manager")
+        saved = workspace_save.save_forecast_inputs(
+            app_db,
+            person,
+            site_id,
+            [stats.StatisticEdit(dt.date(*MONTH, 20), "valet_daily", 77, 0)],
+            [],
+            TEST_TODAY,
+        )
+        assert saved.ok, (saved.problems, saved.conflicts)
+        assert submissions.set_thresholds(app_db, _admin(app_db), 0.2, 3000).ok
+        code, out = _verify(app_url, monkeypatch, capsys)
+        assert code == 0, out
+    finally:
+        if app_db is not None:
+            app_db.dispose()
+        admin = make_engine(db.url)
+        with admin.begin() as conn:
+            for role in (owner, app):
+                exists = conn.execute(
+                    text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+                ).first()
+                if exists:
+                    conn.exec_driver_sql(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
+                    conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        with admin.begin() as conn:
+            for role in (owner, app):
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+        admin.dispose()
