@@ -27,6 +27,7 @@ from dashboard.data.models import (
     JobCode,
     OtherExpenseMonth,
     OtherRevenueMonth,
+    ParkingRateMonth,
     PayrollBudgetMonth,
     PayrollDay,
     PnlMonth,
@@ -36,6 +37,7 @@ from dashboard.data.models import (
 )
 from dashboard.domain import adjustments as adj
 from dashboard.domain import pnl
+from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 
 KEYS = ["site_id", "year", "month"]
@@ -175,16 +177,15 @@ def forecast_drivers_for_months(
         .group_by(s.site_id, year_of(s.day), month_of(s.day)),
         [*KEYS, "ext_saved", "rooms_saved", "saved_days"],
     )
-    stats = grid.merge(keyed(saved), on=KEYS, how="left").merge(
-        statistics_budget(session, ids, months), on=KEYS, how="left"
+    stats = (
+        grid.merge(keyed(saved), on=KEYS, how="left")
+        .merge(statistics_budget(session, ids, months), on=KEYS, how="left")
+        .merge(unsaved_day_revenue(session, ids, months), on=KEYS, how="left")
     )
-    stats = to_float(
-        stats, ["ext_saved", "rooms_saved", "saved_days", "ext_budget", "rooms_budget"]
-    )
+    stats = to_float(stats, ["ext_saved", "rooms_saved", "saved_days", "ext_day", "rooms_budget"])
     unsaved = stats["days"] - stats["saved_days"]
-    stats["external_revenue"] = _spread(
-        stats["ext_saved"], stats["ext_budget"], unsaved, stats["days"]
-    )
+    # Every forecast day at the month's forecast rates, saved or not (D3).
+    stats["external_revenue"] = stats["ext_saved"] + stats["ext_day"] * unsaved
     stats["occupied_rooms"] = _spread(
         stats["rooms_saved"], stats["rooms_budget"], unsaved, stats["days"]
     )
@@ -239,6 +240,56 @@ def statistics_budget(
             [*KEYS, "ext_budget", "rooms_budget"],
         )
     )
+
+
+def unsaved_day_revenue(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Per site-month the external revenue of one forecast day nobody saved
+    (``statistics.unsaved_day_revenue``: the budget's counts at the month's forecast rates —
+    the saved rate, else the budget rate): site_id, year, month, ext_day."""
+    b = StatisticBudgetMonth
+    counts = [field for field, _category in st.REVENUE_CATEGORIES]
+    budget = keyed(
+        read_frame(
+            session,
+            select(b.site_id, b.year, b.month, *[getattr(b, f) for f in counts]).where(
+                b.site_id.in_(ids), in_months(b.year, b.month, months)
+            ),
+            [*KEYS, *counts],
+        )
+    )
+    r = ParkingRateMonth
+    rates = read_frame(
+        session,
+        select(r.site_id, r.year, r.month, r.category, r.kind, r.rate).where(
+            r.site_id.in_(ids),
+            r.kind.in_(("budget", "forecast")),
+            in_months(r.year, r.month, months),
+        ),
+        [*KEYS, "category", "kind", "rate"],
+    )
+    grid = month_grid(ids, months).merge(budget, on=KEYS, how="left")
+    to_float(grid, counts)
+    if len(rates):
+        rates = keyed(rates)
+        rates["rate"] = pd.to_numeric(rates["rate"], errors="coerce").astype(float)
+        # The saved forecast rate wins over the budget's.
+        rates = rates.sort_values("kind").drop_duplicates([*KEYS, "category"], keep="last")
+        wide = rates.pivot_table(index=KEYS, columns="category", values="rate", aggfunc="first")
+        grid = grid.merge(
+            wide.add_prefix("rate_").reset_index(), on=KEYS, how="left", suffixes=("", "")
+        )
+    categories = [category for _field, category in st.REVENUE_CATEGORIES]
+    for category in categories:
+        column = f"rate_{category}"
+        grid[column] = grid[column].fillna(0.0) if column in grid else 0.0
+    grid["ext_day"] = st.unsaved_day_revenue(
+        {f: grid[f].to_numpy() for f in counts},
+        grid["days"].to_numpy(dtype=float),
+        {c: grid[f"rate_{c}"].to_numpy(dtype=float) for c in categories},
+    )
+    return grid[[*KEYS, "ext_day"]]
 
 
 def payroll_budget(
@@ -408,7 +459,9 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
     through = read_frame(
         session, select(loaded_stats.c.site_id, loaded_stats.c.through), ["site_id", "through"]
     )
-    stats = grid.merge(statistics_budget(session, ids, months), on=KEYS, how="left")
+    stats = grid.merge(statistics_budget(session, ids, months), on=KEYS, how="left").merge(
+        unsaved_day_revenue(session, ids, months), on=KEYS, how="left"
+    )
     for part in (actual, saved, through):
         stats = stats.merge(part.astype({"site_id": int}), on="site_id", how="left")
     stats = to_float(
@@ -419,13 +472,13 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
             "ext_saved",
             "rooms_saved",
             "saved_days",
-            "ext_budget",
+            "ext_day",
             "rooms_budget",
         ],
     )
     unsaved = remaining_days(stats["through"]) - stats["saved_days"]
-    stats["external_revenue"] = stats["ext_actual"] + _spread(
-        stats["ext_saved"], stats["ext_budget"], unsaved, n
+    stats["external_revenue"] = (
+        stats["ext_actual"] + stats["ext_saved"] + stats["ext_day"] * unsaved
     )
     stats["occupied_rooms"] = stats["rooms_actual"] + _spread(
         stats["rooms_saved"], stats["rooms_budget"], unsaved, n

@@ -84,6 +84,23 @@ def external_revenue(counts, rates):
     return total if np.ndim(total) else float(total)
 
 
+def unsaved_day_revenue(month_counts, days_in_month, rates):
+    """External revenue of one day nobody saved (D3): the month's budget counts of the 8
+    categories spread evenly over its days, valued at the month's forecast rates (the saved
+    rate, else the budget rate). A rate change reprices every forecast day, saved or not, and
+    the statistics tab and the P&L agree; with the budget's own rates (budget revenue ÷
+    budget vehicles) a month nobody touched is the budget's revenue.
+
+    ``month_counts`` maps count fields to the month's totals (numbers or arrays); ``rates``
+    maps rate categories to numbers or arrays; ``days_in_month`` a number or an array."""
+    days = np.asarray(days_in_month, dtype=float)
+    daily = {
+        count_field: np.asarray(month_counts.get(count_field, 0.0), dtype=float) / days
+        for count_field, _category in REVENUE_CATEGORIES
+    }
+    return external_revenue(daily, rates)
+
+
 def rate_from_revenue(revenue: float, vehicles: float) -> float:
     """Budget or actual rate = revenue ÷ vehicles (0 with no vehicles)."""
     return revenue / vehicles if vehicles else 0.0

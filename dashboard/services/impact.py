@@ -105,8 +105,9 @@ def statistics_changes(
     """Per month of the window: what the edits add to external revenue and occupied rooms.
 
     A day that shows actuals is the ledger's, not the forecast's, and does not move. An edited
-    day is derived as the grid shows it; a saved day of a month whose rates change is repriced
-    as the save reprices it; a day still on the budget copy keeps the budget."""
+    day is derived as the grid shows it; any forecast day of a month whose rates change is
+    repriced: a saved day as the save reprices it (to the cent, as stored), a day nobody saved
+    at the new rates (``statistics.unsaved_day_revenue``, as the P&L prices it)."""
     changes: dict[Key, _Change] = {}
     for row in window["days"]:
         iso = row["day"]
@@ -114,7 +115,7 @@ def statistics_changes(
         edited = any(key.startswith(iso + "|") for key in stat_edits)
         month_rates = rate_edits.get(month)
         saved = int(row.get("version") or 0) > 0
-        if not edited and not (saved and month_rates):
+        if not edited and not month_rates:
             continue
         rates = {**window["rates"][month], **(month_rates or {})}
         if edited:
@@ -125,8 +126,12 @@ def statistics_changes(
                 continue
             revenue, rooms = values["external_revenue"], values["occupied_rooms"]
         else:
+            if not row["editable"] and row.get("actual_valet_daily") is not None:
+                continue  # a day that shows actuals: the ledger's, not the forecast's
             counts = {f: row.get(f"forecast_{f}", 0.0) for f in st.STAT_FIELDS}
-            revenue = round(float(st.external_revenue(counts, rates)), 2)
+            revenue = float(st.external_revenue(counts, rates))
+            if saved:
+                revenue = round(revenue, 2)
             rooms = row.get("forecast_occupied_rooms", 0.0)
         change = changes.setdefault((int(iso[:4]), int(iso[5:7])), _Change())
         change.external_revenue += revenue - row.get("forecast_external_revenue", 0.0)

@@ -121,11 +121,15 @@ def load_window(
     width = len(repo.STAT_COLUMNS)
     # Columns: budget, forecast (the budget where nothing is saved), actual, prior year.
     values = np.full((len(days), 4 * width), np.nan)
+    revenue_column = repo.STAT_COLUMNS.index("external_revenue")
     for ym in months:
-        b = st.spread_budget_month(budget.get(ym, {}), days_in_month(*ym), site.total_rooms)
+        month_budget = budget.get(ym, {})
+        b = st.spread_budget_month(month_budget, days_in_month(*ym), site.total_rooms)
         spread = [b.get(c, 0.0) for c in repo.STAT_COLUMNS]
         chosen = [i for i, day in enumerate(days) if (day.year, day.month) == ym]
         values[chosen, :width] = spread
+        # A day nobody saved: the budget's counts at the month's forecast rates (D3).
+        spread[revenue_column] = st.unsaved_day_revenue(month_budget, days_in_month(*ym), rates[ym])
         values[chosen, width : 2 * width] = spread
     versions = [0] * len(days)
     editors: list[str | None] = [None] * len(days)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from dashboard.data import statistics_repo
 from dashboard.data.models import (
     Contract,
     OtherRevenueMonth,
@@ -21,9 +22,11 @@ from dashboard.data.models import (
     User,
 )
 from dashboard.domain import pnl as pnl_domain
+from dashboard.domain import statistics as st_domain
 from dashboard.domain.adjustments import OTHER_REVENUE_FIELDS, other_revenue_total
 from dashboard.domain.periods import days_in_month
 from dashboard.services import pnl, pnl_portfolio, workspace_save
+from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import visible_site_ids
@@ -168,6 +171,15 @@ def test_future_month_without_saved_forecasts_is_driven_by_the_budget(db, portfo
     assert row["other_expense"] == pytest.approx(budget.other_expense)
 
 
+def _unsaved_day(session, site_id, year, month) -> float:
+    """External revenue of a forecast day nobody saved, as the statistics tab shows it."""
+    counts = statistics_repo.budget_month_values(session, site_id, [(year, month)])
+    rates = statistics_repo.window_rates(session, site_id, [(year, month)])
+    return st_domain.unsaved_day_revenue(
+        counts.get((year, month), {}), days_in_month(year, month), rates[(year, month)]
+    )
+
+
 def test_saved_statistics_forecast_moves_external_revenue_by_the_difference(db, portfolio):
     site_id = _site_with_flag(portfolio, "RevenueShare")
     tiers = portfolio["share_tier"]
@@ -189,7 +201,11 @@ def test_saved_statistics_forecast_moves_external_revenue_by_the_difference(db, 
                 StatisticBudgetMonth.month == 8,
             )
         )
-    before_day = saved.external_revenue if saved else budget_month / 31
+        unsaved_day = _unsaved_day(session, site_id, 2027, 8)
+    # A day nobody saved: the budget's counts at the month's rates (the budget's here, whose
+    # revenue is the budget month's up to the rates' cents).
+    assert unsaved_day == pytest.approx(budget_month / 31, rel=1e-4)
+    before_day = saved.external_revenue if saved else unsaved_day
     before = _lines(db, [site_id], 2027)
 
     person = person_for_site(db, portfolio, site_id)
@@ -286,9 +302,13 @@ def test_trending_month_blends_actual_days_with_the_forecast_of_the_rest(db, por
             ).all()
         )
     every_day = [dt.date(year, month, d) for d in range(1, n + 1)]
-    # External revenue: the domain's blend of actual days and forecast (saved, else budget).
+    # External revenue: the domain's blend of actual days and forecast (saved, else the
+    # budget's counts at the month's rates).
+    with db.read() as session:
+        unsaved_day = _unsaved_day(session, site_id, year, month)
+    assert unsaved_day == pytest.approx(budget_revenue / n, rel=1e-4)
     actual = {d: v for d, kind, v in days if kind == "actual"}
-    forecast = dict.fromkeys(every_day, budget_revenue / n)
+    forecast = dict.fromkeys(every_day, unsaved_day)
     forecast.update({d: v for d, kind, v in days if kind == "forecast"})
     through = pnl_domain.last_loaded_day(actual)
     assert through == TEST_TODAY - dt.timedelta(days=1)  # the demo loads through yesterday
@@ -737,3 +757,48 @@ def test_portfolio_of_a_year_not_stored_is_computed_from_the_ledger(db):
     ir = next(line for line in result["lines"] if line["line"] == "internal_revenue")
     assert ir["values"] == pytest.approx([ledger.get(m, 0.0) for m in range(1, 13)], abs=0.01)
     assert result["ir_fallbacks"] == [] and result["ir_fallback_count"] == 0
+
+
+@pytest.mark.parametrize("private_portfolio", [4], indirect=True)
+def test_a_rate_change_reprices_every_forecast_day_of_the_month_saved_or_not(private_portfolio):
+    """D3: external revenue = Σ categories (the month's counts) × the month's forecast rate.
+    A rate saved for a month reprices its saved days and the days nobody saved alike, and
+    the statistics tab and the P&L agree to the cent (the defect: unsaved days kept the
+    budget's revenue)."""
+    db, built = private_portfolio
+    sites = built["site"]
+    site_id = int(sites.loc[sites["total_rooms"] > 0, "id"].iloc[0])
+    person = person_for_site(db, built, site_id)
+    year, month = 2027, 2
+    feb = [dt.date(year, month, d) for d in range(1, 29)]
+    with db.read() as session:
+        window = stats.window_payload(
+            stats.load_window(session, person, site_id, (2027, 1), TEST_TODAY)
+        )
+        old_rate = statistics_repo.window_rates(session, site_id, [(year, month)])[(year, month)][
+            "valet_overnight"
+        ]
+    days = [d for d in window["days"] if d["day"].startswith("2027-02")]
+    saved_before = [d for d in days if d["version"]]
+    overnight = sum(d["forecast_valet_overnight"] for d in days)
+    assert overnight > 0 and old_rate > 0
+    before = _row(_lines(db, [site_id], year), site_id, month)["external_revenue"]
+
+    new_rate = round(old_rate * 1.05, 2)
+    edit = rates_service.RateEdit(year, month, "valet_overnight", new_rate, 0)
+    result = workspace_save.save_forecast_inputs(db, person, site_id, [], [edit], TEST_TODAY)
+    assert result.ok, result
+
+    after = _row(_lines(db, [site_id], year), site_id, month)["external_revenue"]
+    # Every day moves by its valet-overnight count × the rate change (saved days to the cent).
+    assert after - before == pytest.approx(overnight * (new_rate - old_rate), abs=0.01 * 28)
+    assert after > before
+    with db.read() as session:
+        window = stats.window_payload(
+            stats.load_window(session, person, site_id, (2027, 1), TEST_TODAY)
+        )
+    shown = sum(
+        d["forecast_external_revenue"] for d in window["days"] if d["day"].startswith("2027-02")
+    )
+    assert shown == pytest.approx(after, abs=0.01)  # the tab and the P&L agree to the cent
+    assert len(feb) == len(days) and len(saved_before) < len(days)  # unsaved days were there

@@ -107,3 +107,20 @@ def test_a_past_day_with_actuals_shows_the_actuals():
     values, actual = st.shown_day_values(row, {"2026-11-02|valet_daily": 99}, 200, {}, "occupancy")
     assert actual is True
     assert values["valet_daily"] == 12.0
+
+
+def test_an_unsaved_day_is_the_budget_counts_at_the_months_forecast_rates():
+    # A 30-day month budgeted at 300 valet daily, 150 self overnight, 60 valet comps: a day is
+    # 10 valet daily × $20 + 5 self overnight × $30 = $350 (comps earn nothing). Raising the
+    # valet daily rate to $22 makes it 10 × 22 + 5 × 30 = $370.
+    budget = {"valet_daily": 300.0, "self_overnight": 150.0, "valet_comps": 60.0}
+    rates = {"valet_daily": 20.0, "self_overnight": 30.0}
+    assert st.unsaved_day_revenue(budget, 30, rates) == pytest.approx(350.0)
+    assert st.unsaved_day_revenue(budget, 30, {**rates, "valet_daily": 22.0}) == pytest.approx(
+        370.0
+    )
+    # Vectorised over site-months (arrays of counts, days and rates).
+    both = st.unsaved_day_revenue(
+        {"valet_daily": np.array([300.0, 310.0])}, np.array([30, 31]), {"valet_daily": 20.0}
+    )
+    assert both.tolist() == pytest.approx([200.0, 200.0])
