@@ -398,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--app-password", help="default: DASHBOARD_APP_PASSWORD; none: left as it is"
     )
     db_roles.set_defaults(func=cmd_db_roles)
+
+    from dashboard.services import backtest  # its arguments and command live there
+
+    backtest.add_command(sub)
     return parser
 
 
