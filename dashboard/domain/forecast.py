@@ -87,11 +87,21 @@ External revenue values every method's counts at the month's actual rates (else 
 actual rate), so it measures volumes; November 2026 has no actual rates yet and is valued at
 October's, which costs it (77.5% within 5% against 92% for September and October). The demo
 has payroll actuals only from January 2026: seasonal naive has no labor hours a year back
-and falls back to the budget, like the spread. Alternatives measured on the same runs
-(within 5%, rooms / vehicles / revenue at 2026-09-01): one reference year instead of two
-97.3 / 86.7 / 82.9%; a 26-week growth window 97.9 / 90.6 / 86.7%; weights ⅔ / ⅓ 98.7 /
-91.3 / 86.5%; without the holiday rule 98.6 / 91.6 / 87.0% (the demo has no holiday
-effects, so there the rule can only swap one ordinary day for another: ±0.8 points).
+and falls back to the budget, like the spread.
+
+FLC (the ledger's closed months, each method's volumes and hours through the P&L engine),
+within 5% / median error: at 2026-09-01 budget spread 15.6% / 25.8%, seasonal naive 17.8% /
+22.3%, this proposal 18.8% / 19.8%; at 2026-06-01 14.5% / 24.8%, 15.3% / 23.7%, 16.7% /
+21.8%. The *actual* volumes and hours reach only 21.2% / 18.4% and 20.2% / 19.7%: on this
+demo the ledger's FLC is not what the engine computes (claims, expenses, management
+agreements), so FLC cannot tell methods apart yet, and its MAPE (366–526% for every method)
+is swamped by months whose FLC is near 0.
+
+Alternatives measured on the same runs (within 5%, rooms / vehicles / revenue at
+2026-09-01): one reference year instead of two 97.3 / 86.7 / 82.9%; a 26-week growth window
+97.9 / 90.6 / 86.7%; weights ⅔ / ⅓ 98.7 / 91.3 / 86.5%; without the holiday rule 98.6 / 91.6
+/ 87.0% (the demo has no holiday effects, so there the rule can only swap one ordinary day
+for another: ±0.8 points).
 """
 
 from __future__ import annotations

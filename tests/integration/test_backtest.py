@@ -143,7 +143,7 @@ def test_one_site_month_equals_a_direct_computation(db, portfolio):
         key=None,
     ).values
     expected = _totals(proposal, september, valued)
-    for measure in bt.MEASURES:
+    for measure in bt.DAILY_MEASURES:
         if measure == "occupied_rooms" and not rooms:
             continue  # rooms are compared at hotels only
         assert _row(result, bt.PROPOSAL, measure)["forecast"] == pytest.approx(
@@ -170,24 +170,65 @@ def test_what_happened_after_the_cutoff_changes_the_actuals_not_the_forecasts(db
         )
     with db.read() as session:
         after = bt.run(session, CUTOFF, 1, [SITE])
-    for method in bt.METHODS:
+    for method in bt.FORECAST_METHODS:
         was, now = _row(before, method, "vehicles"), _row(after, method, "vehicles")
         assert now["forecast"] == pytest.approx(was["forecast"], rel=1e-12)
         assert now["actual"] == pytest.approx(was["actual"] + 1000, rel=1e-12)
 
 
-def test_reads_are_a_few_statements_per_batch_of_sites(db):
+def _selects(db, **kwargs) -> tuple[int, bt.Backtest]:
     with db.read() as session:  # the dialect's own first-connection queries happen here
         session.execute(text("SELECT 1"))
     statements = []
-    event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.append(a[2]))
-    with db.read() as session:
-        result = bt.run(session, CUTOFF, 3, batch_sites=5)
-    # 12 sites in batches of 5, 5, 2: the site list, then per batch statistics, payroll,
-    # the two budgets and the rates (5) — not one read per site or day.
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1 + 3 * 5
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.read() as session:
+            result = bt.run(session, CUTOFF, 3, **kwargs)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return sum(s.lstrip().upper().startswith("SELECT") for s in statements), result
+
+
+def test_reads_are_a_few_statements_per_batch_of_sites_not_per_site_or_day(db):
+    # 12 sites in one batch, then in batches of 5, 5 and 2: the site list once, and the same
+    # statements again per batch — whatever the number of sites and days in it.
+    one_batch, result = _selects(db, batch_sites=12)
+    three_batches, _ = _selects(db, batch_sites=5)
+    per_batch = one_batch - 1
+    assert three_batches == 1 + 3 * per_batch
+    assert per_batch <= 20
     assert result.sites == 12
+
+
+def test_flc_compares_the_engine_with_the_ledgers_closed_months(db, portfolio):
+    with db.read() as session:
+        result = bt.run(session, CUTOFF, 3)
+    flc = result.site_months[result.site_months["measure"] == bt.FLC]
+    # September and October are closed on 2026-11-23; November is not: no FLC for it.
+    assert set(zip(flc["year"], flc["month"], strict=True)) == {(2026, 9), (2026, 10)}
+    assert set(flc["method"]) == {*bt.METHODS}
+    ledger = portfolio["pnl_month"]
+    row = ledger[
+        (ledger["site_id"] == SITE)
+        & (ledger["kind"] == "actual")
+        & (ledger["year"] == 2026)
+        & (ledger["month"] == 9)
+    ].iloc[0]
+    # FLC = IR − (payroll + claims + parking rents + other expense + PTEB + insurance).
+    expected = row["internal_revenue"] - sum(
+        row[line]
+        for line in ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
+    )
+    chosen = flc[(flc["site_id"] == SITE) & (flc["month"] == 9)]
+    assert len(chosen) == len(bt.METHODS)
+    assert chosen["actual"].to_numpy() == pytest.approx(np.full(len(bt.METHODS), expected))
+    # The methods differ only in their volumes and hours, so their FLCs differ.
+    assert chosen["forecast"].nunique() == len(bt.METHODS)
+    assert result.score(bt.ACTUAL_DRIVERS, bt.FLC).site_months == 24
 
 
 def test_scores_mape_and_share_within_five_percent():
@@ -208,6 +249,11 @@ def test_scores_mape_and_share_within_five_percent():
     assert score.site_months == 3
     assert score.mape == pytest.approx((0.05 + 0.06 + 0.25) / 3)
     assert score.within_5pct == pytest.approx(1 / 3)
+    assert score.median_ape == pytest.approx(0.06)
+    # FLC can be negative: the error is relative to |actual| (−90 vs −100: 10%).
+    frame = frame.assign(measure=bt.FLC, forecast=[-90.0, 0, 0, 0], actual=[-100.0, 0, 0, 0])
+    score = next(s for s in bt.scores(frame) if s.method == bt.PROPOSAL and s.measure == bt.FLC)
+    assert (score.site_months, score.mape) == (1, pytest.approx(0.10))
 
 
 def test_valuation_rates_the_months_actual_else_the_last_actual_else_budget():
