@@ -140,18 +140,7 @@ STATISTIC_MEASURES = DAILY_VOLUMES + PASS_MEASURES
 # ... and labor hours, from the proposed vehicles (step 8).
 LABOR_HOURS = "labor_hours"
 # Every parked vehicle: the 8 revenue categories and the comps (as the KPI pages count them).
-VEHICLE_MEASURES = (
-    "valet_daily",
-    "valet_monthly",
-    "valet_overnight",
-    "valet_aggregator",
-    "valet_comps",
-    "self_daily",
-    "self_monthly",
-    "self_overnight",
-    "self_aggregator",
-    "self_comps",
-)
+VEHICLE_MEASURES = st.VEHICLE_FIELDS
 
 # Where a proposed value came from.
 FROM_HISTORY = "history"  # same weekday 52 (and 104) weeks earlier × growth

@@ -24,6 +24,22 @@ REVENUE_CATEGORIES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Every parked vehicle: the 8 revenue categories and the comps (DOMAIN.md §3.1), as the KPI
+# pages and the forecast proposal count them.
+VEHICLE_FIELDS = (
+    "valet_daily",
+    "valet_monthly",
+    "valet_overnight",
+    "valet_aggregator",
+    "valet_comps",
+    "self_daily",
+    "self_monthly",
+    "self_overnight",
+    "self_aggregator",
+    "self_comps",
+)
+
+
 def occupied_rooms_from_occupancy(occupancy, total_rooms):
     """occupied = round(occupancy × total_rooms) (half away from zero, as the reference)."""
     return np.floor(np.asarray(occupancy, dtype=float) * total_rooms + 0.5)

@@ -48,6 +48,7 @@ from dashboard.data.pnl_inputs import (
 )
 from dashboard.domain import kpi
 from dashboard.domain import pnl as pnl_domain
+from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
 from dashboard.services import pnl as pnl_service
 
@@ -62,19 +63,7 @@ SERIES_LABELS = {
 KEYS = ["site_id", "year", "month"]
 COLUMNS = [*KEYS, "series", *kpi.COMPONENTS]
 
-# Every parked vehicle: the 8 revenue categories and the comps (DOMAIN.md §3.1).
-VEHICLE_FIELDS = (
-    "valet_daily",
-    "valet_monthly",
-    "valet_overnight",
-    "valet_aggregator",
-    "valet_comps",
-    "self_daily",
-    "self_monthly",
-    "self_overnight",
-    "self_aggregator",
-    "self_comps",
-)
+VEHICLE_FIELDS = st.VEHICLE_FIELDS  # every parked vehicle (DOMAIN.md §3.1)
 _COST_LINES = ("payroll", "claims", "parking_rents", "other_expense", "pteb", "insurance")
 
 
