@@ -17,6 +17,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import html
 
+from dashboard.components.grid import FIT_WIDTH
 from dashboard.domain import adjustments as adj
 from dashboard.services.adjustments import (
     FIELD_LABELS,
@@ -324,8 +325,12 @@ def panel(kind: str):
                 rowData=[],
                 columnDefs=[],
                 getRowId="params.data.row_id",
-                defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
-                columnSize="responsiveSizeToFit",
+                defaultColDef={
+                    "resizable": True,
+                    "sortable": False,
+                    "suppressMovable": True,
+                    **FIT_WIDTH,
+                },
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "stopEditingWhenCellsLoseFocus": True,

@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard.components.export_buttons import export_buttons
+from dashboard.components.grid import FIT_WIDTH
 from dashboard.components.pnl_view import VIEWS
 from dashboard.context import today
 
@@ -91,8 +92,7 @@ def layout(site: str | None = None, **_query):
                     rowData=[],
                     columnDefs=[],
                     getRowId="params.data.row_id",
-                    defaultColDef={"resizable": True, "sortable": False},
-                    columnSize="responsiveSizeToFit",
+                    defaultColDef={"resizable": True, "sortable": False, **FIT_WIDTH},
                     dashGridOptions={
                         "domLayout": "autoHeight",
                         "ensureDomOrder": True,

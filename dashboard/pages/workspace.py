@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from dashboard.components import adjustments_grid, payroll_grid, submission_panel
 from dashboard.components.controls import month_options
+from dashboard.components.grid import FIT_WIDTH
 from dashboard.components.statistics_grid import COMPARISONS
 from dashboard.context import today
 
@@ -88,8 +89,12 @@ def _rates_panel(now):
                 rowData=[],
                 columnDefs=[],
                 getRowId="params.data.row_id",
-                defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
-                columnSize="responsiveSizeToFit",
+                defaultColDef={
+                    "resizable": True,
+                    "sortable": False,
+                    "suppressMovable": True,
+                    **FIT_WIDTH,
+                },
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "stopEditingWhenCellsLoseFocus": True,
@@ -222,8 +227,12 @@ def _payroll_panel():
                 rowData=[],
                 columnDefs=[],
                 getRowId="params.data.row_id",
-                defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
-                columnSize="responsiveSizeToFit",
+                defaultColDef={
+                    "resizable": True,
+                    "sortable": False,
+                    "suppressMovable": True,
+                    **FIT_WIDTH,
+                },
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "stopEditingWhenCellsLoseFocus": True,
@@ -394,8 +403,8 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                                         "sortable": False,
                                         "suppressMovable": True,
                                         "singleClickEdit": False,
+                                        **FIT_WIDTH,
                                     },
-                                    columnSize="responsiveSizeToFit",
                                     dashGridOptions={
                                         "enterNavigatesVertically": True,
                                         "enterNavigatesVerticallyAfterEdit": True,
