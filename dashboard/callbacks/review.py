@@ -73,6 +73,7 @@ def register(app: Dash) -> None:
         Output("review-region", "children"),
         Output("review-actions", "style"),
         Output("review-grid-export-context", "data"),
+        Output("review-performance-link", "href"),
         Input("review-district", "value"),
         Input("review-month", "value"),
         Input("review-status", "value"),
@@ -105,6 +106,7 @@ def register(app: Dash) -> None:
                 None,
                 {"display": "none"},
                 [],
+                "/performance",
             )
         counts = rollup["counts"]
         summary = (
@@ -117,13 +119,18 @@ def register(app: Dash) -> None:
         )
         rows = review_view.grid_rows(rollup, status or "all")
         reviewer = principal.role in sm.REVIEWER_ROLES
+        shown = next((f["label"] for f in review_view.STATUS_FILTERS if f["value"] == status), None)
+        title = "FLC vs budget by site" + (
+            f" — {shown.lower()}" if shown and status != "all" else ""
+        )
         return (
             rows,
             [review_view.total_row(rollup)],
             summary,
             dcc.Graph(
                 id="review-chart",
-                figure=review_view.flc_variance_chart(review_view.grid_rows(rollup)),
+                # The sites the grid shows: the chart follows the status filter.
+                figure=review_view.flc_variance_chart(rows, title),
                 config={"displaylogo": False},
             ),
             _region_table(overview) if overview is not None else None,
@@ -134,7 +141,16 @@ def register(app: Dash) -> None:
                 ["Status", status or "all"],
                 ["Summary", summary],
             ],
+            review_view.performance_href(int(district), year, number),
         )
+
+    @app.callback(
+        Output("review-grid", "columnDefs"),
+        Input("review-details", "checked"),
+        prevent_initial_call=True,
+    )
+    def more_columns(details):
+        return review_view.column_defs(bool(details))
 
     @app.callback(
         Output("review-grid", "dashGridOptions"),
@@ -148,6 +164,8 @@ def register(app: Dash) -> None:
         Output("review-message", "children"),
         Output("review-refresh", "data"),
         Output("review-comment", "value"),
+        # Cleared after every action: the next action never acts on the last one's sites.
+        Output("review-grid", "selectedRows"),
         Input("review-approve", "n_clicks"),
         Input("review-return", "n_clicks"),
         State("review-grid", "selectedRows"),
@@ -171,41 +189,87 @@ def register(app: Dash) -> None:
 
 
 def _act(set_progress, selected, month, comment, refresh):
-    """Approve or return the selected sites, one transaction each, saying how far it is."""
+    """Approve or return the selected sites, one transaction each, saying how far it is;
+    the result is one line of counts by group, the sites of each group on demand."""
     principal = current_principal()
     if principal is None or not month or not ctx.triggered[0].get("value"):
         raise PreventUpdate
     chosen = [r for r in (selected or []) if int(r.get("site_id") or 0) > 0]
     if not chosen:
-        return dmc.Alert("Select one or more sites first.", color="yellow"), refresh, comment
+        return (
+            dmc.Alert("Select one or more sites first.", color="yellow", id="review-outcome"),
+            refresh,
+            comment,
+            [],
+        )
     year, number = parse_month(month)
     db, now = get_db(), today()
-    items = [(int(r["site_id"]), int(r.get("version") or 0)) for r in chosen]
+    versions = {int(r["site_id"]): int(r.get("version") or 0) for r in chosen}
     names = {int(r["site_id"]): r.get("site", str(r["site_id"])) for r in chosen}
     approving = ctx.triggered_id == "review-approve"
     verb = "Approved" if approving else "Returned"
+    # The states as they are now (not as the page loaded them): a site that is not
+    # submitted is reported as such, not by its flags.
+    with db.read() as session:
+        states = review.submission_states(session, principal, list(versions), year, number, now)
+    action = sm.APPROVE if approving else sm.RETURN
+
+    def refusal(site_id: int) -> str | None:
+        """Why the state machine refuses the action on this site now (None: it may go)."""
+        if site_id not in states:
+            return "not in your scope"
+        try:
+            sm.transition(states[site_id], action, principal.role, comment=comment)
+        except sm.TransitionError as problem:
+            return str(problem)
+        return None
+
+    reasons = {s: refusal(s) for s in versions}
+    items = [(s, v) for s, v in versions.items() if reasons[s] is None]
+    skipped = [(s, why) for s, why in reasons.items() if why is not None]
 
     def progress(done: int, total: int) -> None:
         set_progress((round(100 * done / total), f"{done} of {total} sites done…"))
 
-    progress(0, len(items))
-    if approving:
-        done, skipped = submissions.bulk_approve(db, principal, items, year, number, now, progress)
+    progress(0, max(len(items), 1))
+    if not items:
+        done, refused = [], []
+    elif approving:
+        done, refused = submissions.bulk_approve(db, principal, items, year, number, now, progress)
     else:
-        done, skipped = submissions.bulk_return(
+        done, refused = submissions.bulk_return(
             db, principal, items, year, number, comment, now, progress
         )
-    lines = []
-    if done:
-        lines.append(dmc.Text(f"{verb} {len(done)}: " + "; ".join(names[s] for s in done)))
-    if skipped:
-        lines.append(dmc.Text(f"Skipped {len(skipped)}:", fw=600))
-        lines.append(html.Ul([html.Li(f"{names[s]} — {why}") for s, why in skipped]))
-    color = "green" if done and not skipped else ("yellow" if done else "red")
+    summary = review_view.outcome_summary(verb, done, skipped + refused, states, names)
+    details = html.Details(
+        [
+            html.Summary("Details", id="review-outcome-more"),
+            *[
+                html.Div(
+                    [
+                        dmc.Text(heading, fw=600, size="sm"),
+                        html.Ul(
+                            [html.Li(f"{site} — {why}" if why else site) for site, why in sites]
+                        ),
+                    ]
+                )
+                for heading, sites in summary["details"]
+            ],
+        ],
+        id="review-outcome-details",
+    )
+    color = "green" if done and not skipped + refused else ("yellow" if done else "red")
     return (
-        dmc.Alert(lines, color=color, id="review-outcome", withCloseButton=True),
+        dmc.Alert(
+            [dmc.Text(summary["line"], fw=600, size="sm", id="review-outcome-line"), details],
+            color=color,
+            id="review-outcome",
+            withCloseButton=True,
+            py="xs",
+        ),
         (refresh or 0) + 1,
         "" if done and not approving else comment,
+        [],
     )
 
 

@@ -1,7 +1,8 @@
 """Performance: KPI trends, site benchmarking and the FLC variance breakdown (layout only).
 
 ``/performance?site=ID&tab=benchmark`` opens a site's benchmarking; ``district=ID`` or
-``region=ID`` preselect a roll-up."""
+``region=ID`` preselect a roll-up; ``month=YYYY-MM`` (the month a review or a workspace is on)
+is kept inside the range of months shown."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dashboard.components.formatting import month_label
 from dashboard.components.grid import empty_grid
 from dashboard.context import today
 from dashboard.domain import kpi
+from dashboard.domain.periods import add_months
 from dashboard.services import performance
 
 dash.register_page(
@@ -41,15 +43,33 @@ def _month_choices(now):
     ]
 
 
+def _range_with(now, month: str | None):
+    """The default range of months, moved to end with ``month`` when it lies beyond it (and
+    started at it when it lies before)."""
+    first, last = performance.default_range(now)
+    try:
+        wanted = (int(month[:4]), int(month[5:7])) if month else None
+    except ValueError:
+        wanted = None
+    if wanted not in performance.month_choices(now):
+        return first, last
+    if wanted > last:
+        return add_months(*wanted, -12), wanted
+    if wanted < first:
+        return wanted, add_months(*wanted, 12)
+    return first, last
+
+
 def layout(
     site: str | None = None,
     district: str | None = None,
     region: str | None = None,
     tab: str | None = None,
+    month: str | None = None,
     **_query,
 ):
     now = today()
-    first, last = performance.default_range(now)
+    first, last = _range_with(now, month)
     requested = (
         {"level": "site", "target": site}
         if site

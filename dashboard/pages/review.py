@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashboard.components import review_view
 from dashboard.components.controls import month_options
 from dashboard.components.export_buttons import export_buttons
+from dashboard.components.grid import FIT_WIDTH, ROW_ID
 from dashboard.components.progress import job_progress
 from dashboard.context import today
 from dashboard.services.review import forecast_month
@@ -20,6 +21,9 @@ dash.register_page(__name__, path="/review", name="Review", title="Review · Sit
 def layout(district: str | None = None, month: str | None = None, **_query):
     now = today()
     year, number = forecast_month(now)
+    months = month_options(now)
+    if month not in {o["value"] for o in months}:
+        month = f"{year}-{number:02d}"
     return html.Div(
         [
             dcc.Store(id="review-requested", data=district),
@@ -31,8 +35,8 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                     dmc.Select(
                         id="review-month",
                         label="Forecast month",
-                        data=month_options(now),
-                        value=month or f"{year}-{number:02d}",
+                        data=months,
+                        value=month,
                         allowDeselect=False,
                         searchable=True,
                         w=190,
@@ -52,82 +56,98 @@ def layout(district: str | None = None, month: str | None = None, **_query):
                 align="flex-end",
                 mb="xs",
             ),
-            dmc.Text(id="review-counts", size="sm", mb="xs"),
+            dmc.Group(
+                [
+                    dmc.Text(id="review-counts", size="sm"),
+                    dcc.Link(
+                        "Performance of this district →",
+                        href="/performance",
+                        id="review-performance-link",
+                    ),
+                ],
+                justify="space-between",
+                mb="xs",
+            ),
             job_progress("review"),
             html.Div(id="review-message", role="status", **{"aria-live": "polite"}),
-            dmc.Grid(
+            html.Div(
                 [
-                    dmc.GridCol(
+                    dmc.Textarea(
+                        id="review-comment",
+                        label="Comment (required to return)",
+                        autosize=True,
+                        minRows=1,
+                    ),
+                    dmc.Group(
                         [
-                            export_buttons("review-grid"),
-                            dag.AgGrid(
-                                id="review-grid",
-                                rowData=[],
-                                columnDefs=review_view.column_defs(),
-                                getRowId="params.data.row_id",
-                                defaultColDef={
-                                    "sortable": True,
-                                    "resizable": True,
-                                    "filter": True,
-                                    "minWidth": 100,
-                                },
-                                dashGridOptions={
-                                    "rowSelection": "multiple",
-                                    "suppressRowClickSelection": True,
-                                    "domLayout": "autoHeight",
-                                    "ensureDomOrder": True,
-                                    "enableCellTextSelection": True,
-                                },
-                                className="ag-theme-quartz",
-                                style={"width": "100%"},
+                            dmc.Button(
+                                "Approve selected", id="review-approve", color="green", size="xs"
                             ),
-                            html.Div(
-                                [
-                                    dmc.Textarea(
-                                        id="review-comment",
-                                        label="Comment (required to return)",
-                                        autosize=True,
-                                        minRows=2,
-                                    ),
-                                    dmc.Group(
-                                        [
-                                            dmc.Button(
-                                                "Approve selected",
-                                                id="review-approve",
-                                                color="green",
-                                                size="xs",
-                                            ),
-                                            dmc.Button(
-                                                "Return selected with comment",
-                                                id="review-return",
-                                                color="orange",
-                                                size="xs",
-                                            ),
-                                        ],
-                                        gap="xs",
-                                        mt="xs",
-                                    ),
-                                    dmc.Text(
-                                        "Approve selected skips sites with unexplained flags and "
-                                        "anything that is not submitted; it says which and why.",
-                                        size="xs",
-                                        c="dimmed",
-                                    ),
-                                ],
-                                id="review-actions",
-                                style={"display": "none"},
+                            dmc.Button(
+                                "Return selected with comment",
+                                id="review-return",
+                                color="orange",
+                                size="xs",
+                            ),
+                            dmc.Text(
+                                "Approve selected skips sites with unexplained flags and "
+                                "anything that is not submitted, and says which.",
+                                size="xs",
+                                c="dimmed",
                             ),
                         ],
-                        span={"base": 12, "lg": 8},
+                        gap="xs",
+                        mt="xs",
                     ),
-                    dmc.GridCol(
-                        # The chart comes with its figure: the charting library loads
-                        # after the grid has its rows, not before.
-                        html.Div(id="review-chart-box", className="chart-box"),
-                        span={"base": 12, "lg": 4},
-                    ),
-                ]
+                ],
+                id="review-actions",
+                style={"display": "none"},
             ),
+            dmc.Group(
+                [
+                    export_buttons("review-grid"),
+                    dmc.Switch(
+                        id="review-details",
+                        label="More columns (FLC, revenue, payroll, people)",
+                        size="xs",
+                        checked=False,
+                    ),
+                ],
+                justify="space-between",
+                mt="xs",
+            ),
+            # The whole width: the decision columns (status, FLC against budget, flags,
+            # explained) fit at 1440 px without scrolling sideways.
+            dag.AgGrid(
+                id="review-grid",
+                rowData=[],
+                columnDefs=review_view.column_defs(),
+                getRowId=ROW_ID,
+                defaultColDef={
+                    "sortable": True,
+                    "resizable": True,
+                    "filter": True,
+                    "minWidth": 90,
+                    # Headers wrap rather than cut ("FLC vs budget %").
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                    **FIT_WIDTH,
+                },
+                selectedRows=[],
+                dashGridOptions={
+                    "rowSelection": review_view.ROW_SELECTION,
+                    "selectionColumnDef": review_view.SELECTION_COLUMN,
+                    "domLayout": "autoHeight",
+                    "ensureDomOrder": True,
+                    "enableCellTextSelection": True,
+                    "tooltipShowDelay": 300,
+                },
+                className="ag-theme-quartz",
+                style={"width": "100%"},
+            ),
+            # The chart comes with its figure: the charting library loads after the grid has
+            # its rows, not before.
+            html.Div(id="review-chart-box", className="chart-box", style={"marginTop": 12}),
             html.Div(id="review-region"),
             dmc.Paper(
                 [

@@ -247,7 +247,11 @@ def _payroll_panel():
     )
 
 
-def layout(site: str | None = None, start: str | None = None, **_query):
+# ``?tab=submission`` opens that tab (the review page links a site's Submission tab).
+TABS = ("statistics", "rates", "payroll", "other_revenue", "other_expense", "submission")
+
+
+def layout(site: str | None = None, start: str | None = None, tab: str | None = None, **_query):
     now = today()
     return html.Div(
         [
@@ -434,7 +438,7 @@ def layout(site: str | None = None, start: str | None = None, **_query):
                     ),
                     dmc.TabsPanel(submission_panel.layout(), value="submission", pt="xs"),
                 ],
-                value="statistics",
+                value=tab if tab in TABS else "statistics",
                 id="ws-tabs",
                 keepMounted=True,
             ),

@@ -33,6 +33,7 @@ from dashboard.services.scope import (
     bound_visible_sites,
     scope_params,
     visible_site_ids,
+    visible_sites,
 )
 
 LINES = submissions.SUMMARY_LINES
@@ -303,6 +304,28 @@ def district_rollup(
         "total": total,
         "counts": dict(counts),
     }
+
+
+def submission_states(
+    session: Session,
+    principal: Principal,
+    site_ids: list[int],
+    year: int,
+    month: int,
+    today: dt.date,
+) -> dict[int, str]:
+    """The submission state of each of these sites the person may see for the month (DRAFT
+    where none was started), in one statement: what a bulk action reports a skipped site as
+    ("not submitted" rather than the flags of a draft)."""
+    if not site_ids:
+        return {}
+    f = ForecastSubmission
+    rows = session.execute(
+        select(Site.id, f.status)
+        .outerjoin(f, and_(f.site_id == Site.id, f.year == year, f.month == month))
+        .where(Site.id.in_(site_ids), Site.id.in_(visible_sites(principal, today)))
+    ).all()
+    return {site_id: status or sm.DRAFT for site_id, status in rows}
 
 
 def region_overview(
