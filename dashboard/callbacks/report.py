@@ -41,12 +41,13 @@ def _card(label: str, value: str, detail: str = "", card_id: str | None = None):
 
 
 def _cards(total: dict, at_risk: int):
+    """The KPI cards of one row of the report: everything, a region, a district or a site."""
     if not total:
         return dmc.Alert("No sites in your scope.", color="blue", variant="light")
     vs = total["flc_vs_budget"]
     return dmc.Group(
         [
-            _card("Budget FLC", money(total["budget_flc"])),
+            _card("Budget FLC", money(total["budget_flc"]), card_id="report-total-budget"),
             _card(
                 "Forecast FLC",
                 money(total["forecast_flc"]),
@@ -62,11 +63,48 @@ def _cards(total: dict, at_risk: int):
                 f"bias {percent(total['bias'])} · {percent(total['within_5'], 0)} of sites "
                 "within 5%",
             ),
-            _card("At-risk sites", f"{at_risk} of {total['site_count']}"),
+            _card("At-risk sites", f"{at_risk} of {total['site_count']}", card_id="report-at-risk"),
         ],
         gap="xs",
         align="stretch",
     )
+
+
+def resolve_drill(data: dict, drill: dict | None) -> dict:
+    """The drill with its parents filled in (a link may name only a site or a district) and
+    whatever is no longer in the report dropped."""
+    drill = dict(drill or {})
+    site = next((r for r in data["sites"] if r["site_id"] == drill.get("site")), None)
+    if site is not None:
+        return {
+            "region": site["region_id"],
+            "district": site["district_id"],
+            "site": site["site_id"],
+        }
+    drill.pop("site", None)
+    district = next(
+        (d for d in data["districts"] if d["district_id"] == drill.get("district")), None
+    )
+    if district is not None:
+        return {"region": district["region_id"], "district": district["district_id"]}
+    if any(r["region_id"] == drill.get("region") for r in data["regions"]):
+        return {"region": drill["region"]}
+    return {}
+
+
+def drilled_row(data: dict, drill: dict) -> tuple[dict | None, int]:
+    """The row the drill is on (the total, a region, a district or a site) and how many of
+    its sites are at risk: what the cards show."""
+    if drill.get("site") is not None:
+        row = next(r for r in data["sites"] if r["site_id"] == drill["site"])
+        return row, int(bool(row.get("at_risk")))
+    if drill.get("district") is not None:
+        row = next(d for d in data["districts"] if d["district_id"] == drill["district"])
+    elif drill.get("region") is not None:
+        row = next(r for r in data["regions"] if r["region_id"] == drill["region"])
+    else:
+        row = data["total"]
+    return row, (row or {}).get("at_risk_count", 0)
 
 
 def _columns(first: list[dict]) -> list[dict]:
@@ -81,8 +119,11 @@ def _columns(first: list[dict]) -> list[dict]:
 
 def _level_rows(data: dict, drill: dict):
     """The rows the drill shows, their parent (the pinned total) and the crumbs."""
-    region, district = drill.get("region"), drill.get("district")
-    if district is not None:
+    region, district, site = drill.get("region"), drill.get("district"), drill.get("site")
+    if site is not None:
+        rows = [r for r in data["sites"] if r["site_id"] == site]
+        parent, key = None, "site_id"
+    elif district is not None:
         rows = [r for r in data["sites"] if r["district_id"] == district]
         parent = next((d for d in data["districts"] if d["district_id"] == district), None)
         key = "site_id"
@@ -108,7 +149,7 @@ def _crumbs(data: dict, drill: dict):
         return dmc.Button(text, id=crumb_id, variant="subtle", size="compact-sm", px=4)
 
     items = [crumb("All regions", "report-crumb-all")]
-    region, district = drill.get("region"), drill.get("district")
+    region, district, site = drill.get("region"), drill.get("district"), drill.get("site")
     if region is not None:
         name = next((r["name"] for r in data["regions"] if r["region_id"] == region), "")
         items.append(crumb(name, "report-crumb-region"))
@@ -116,8 +157,38 @@ def _crumbs(data: dict, drill: dict):
         items.append(html.Span(id="report-crumb-region"))
     if district is not None:
         name = next((d["name"] for d in data["districts"] if d["district_id"] == district), "")
-        items.append(dmc.Text(name, size="sm", id="report-crumb-district"))
+        items.append(crumb(name, "report-crumb-district"))
+    else:
+        items.append(html.Span(id="report-crumb-district"))
+    if site is not None:
+        name = next((s["name"] for s in data["sites"] if s["site_id"] == site), "")
+        items.append(dmc.Text(name, size="sm", id="report-crumb-site"))
     return items
+
+
+def _site_links(data: dict, drill: dict, year: int):
+    """A drilled site's P&L of the report's year and its Performance up to the forecast
+    month (the site and month travel in the address)."""
+    site = drill.get("site")
+    if site is None:
+        return None
+    fy, fm = data.get("forecast_month") or (year, 12)
+    month = f"{year}-{fm:02d}" if year == fy else f"{year}-12"
+    return dmc.Group(
+        [
+            dcc.Link(
+                "Open this site's P&L →",
+                href=f"/pnl?month={month}&site={site}",
+                id="report-site-pnl",
+            ),
+            dcc.Link(
+                "Performance of this site →",
+                href=f"/performance?site={site}&month={month}",
+                id="report-site-performance",
+            ),
+        ],
+        gap="lg",
+    )
 
 
 # The roll-up of every site (~400 KB at 650 sites) stays on the server; the browser holds a
@@ -198,6 +269,7 @@ def _rollup_data(report, principal) -> dict:
         "districts": report.districts,
         "sites": report.sites,
         "total": report.total,
+        "forecast_month": list(report.forecast_month),
         "context": [list(c) for c in rr.context_lines(report, principal)],
     }
 
@@ -265,18 +337,12 @@ def _top_bottom(report: rr.Report):
 
 
 def _shown(report: rr.Report, principal) -> tuple:
-    """The handle, cards, texts and export context of a report (and the drill reset)."""
+    """The handle, texts and export context of a report (the cards, the grid and the charts
+    follow from the handle and the drill, which a new report keeps)."""
     data = _rollup_data(report, principal)
     handle = _keep(principal, data, report.year)
     rule = dict(rr.context_lines(report, principal))["At risk"]
-    return (
-        handle,
-        _cards(report.total, len(report.at_risk)),
-        _top_bottom(report),
-        f"At risk: {rule}.",
-        data["context"],
-        {},
-    )
+    return (handle, _top_bottom(report), f"At risk: {rule}.", data["context"])
 
 
 UPDATING = (
@@ -291,11 +357,9 @@ def _updating_notice(text: str = UPDATING):
 
 SHOWN_OUTPUTS = (
     ("report-data", "data"),
-    ("report-cards", "children"),
     ("report-top-bottom", "children"),
     ("report-risk-rule", "children"),
     ("report-risk-grid-export-context", "data"),
-    ("report-drill", "data"),
 )
 
 
@@ -411,47 +475,42 @@ def register(app: Dash) -> None:
         Output("report-grid", "pinnedBottomRowData"),
         Output("report-crumbs", "children"),
         Output("report-grid-export-context", "data"),
+        Output("report-cards", "children"),
+        Output("report-cards-scope", "children"),
+        Output("report-site-links", "children"),
         Input("report-data", "data"),
         Input("report-drill", "data"),
     )
     def show(handle, drill):
+        """The level the drill is on: its rows, crumbs and the cards of its row (the cards
+        follow the drill: a region's, a district's, a site's figures)."""
         data = _kept(handle)
         if not data:
             raise PreventUpdate
-        drill = drill or {}
+        drill = resolve_drill(data, drill)
         rows, total = _level_rows(data, drill)
         columns = _columns([])
-        where = [["Showing", "regions"]]
-        if drill.get("region") is not None:
-            where = [
-                [
-                    "Region",
-                    next(
-                        (r["name"] for r in data["regions"] if r["region_id"] == drill["region"]),
-                        "",
-                    ),
-                ]
-            ]
-        if drill.get("district") is not None:
-            where.append(
-                [
-                    "District",
-                    next(
-                        (
-                            d["name"]
-                            for d in data["districts"]
-                            if d["district_id"] == drill["district"]
-                        ),
-                        "",
-                    ),
-                ]
-            )
+        names = {
+            "region": {r["region_id"]: r["name"] for r in data["regions"]},
+            "district": {d["district_id"]: d["name"] for d in data["districts"]},
+            "site": {s["site_id"]: s["name"] for s in data["sites"]},
+        }
+        where = [
+            [level.capitalize(), names[level].get(drill[level], "")]
+            for level in ("region", "district", "site")
+            if drill.get(level) is not None
+        ] or [["Showing", "regions"]]
+        row, at_risk = drilled_row(data, drill)
+        scope = where[-1][1] if drill else "All sites in your scope"
         return (
             rows,
             columns,
             [total] if total else [],
             _crumbs(data, drill),
             data["context"] + where,
+            _cards(row, at_risk),
+            f"Figures of: {scope}",
+            _site_links(data, drill, _year((handle or {}).get("year"))),
         )
 
     @app.callback(
@@ -459,19 +518,26 @@ def register(app: Dash) -> None:
         Input("report-grid", "cellClicked"),
         Input("report-crumb-all", "n_clicks"),
         Input("report-crumb-region", "n_clicks"),
+        Input("report-crumb-district", "n_clicks"),
         State("report-drill", "data"),
         State("report-grid", "rowData"),
         prevent_initial_call=True,
     )
-    def drill_to(cell, _all, _region, drill, rows):
+    def drill_to(cell, _all, _region, _district, drill, rows):
         if current_principal() is None:
             raise PreventUpdate
         drill = dict(drill or {})
         trigger = ctx.triggered_id
         if trigger == "report-crumb-all":
             return {}
+        if not ctx.triggered[0].get("value"):
+            raise PreventUpdate  # a crumb drawn anew, not clicked
         if trigger == "report-crumb-region":
             return {"region": drill.get("region")} if drill.get("region") is not None else no_update
+        if trigger == "report-crumb-district":
+            if drill.get("district") is None:
+                return no_update
+            return {"region": drill.get("region"), "district": drill["district"]}
         if not cell or cell.get("rowPinned"):
             raise PreventUpdate
         row = next((r for r in rows or [] if r["row_id"] == cell.get("rowId")), None)
@@ -481,6 +547,12 @@ def register(app: Dash) -> None:
             return {"region": row["region_id"]}
         if row["level"] == "district":
             return {"region": row["region_id"], "district": row["district_id"]}
+        if row["level"] == "site":
+            return {
+                "region": row["region_id"],
+                "district": row["district_id"],
+                "site": row["site_id"],
+            }
         raise PreventUpdate
 
     # --- exports: a background job (Celery with Redis, a process of its own without) -----

@@ -187,9 +187,23 @@ def register(app: Dash) -> None:
 
     @app.callback(Output("ws-pnl-link", "href"), Input("ws-selection", "data"))
     def pnl_link(selection):
+        """The site's P&L of the workspace's year (its month travels along)."""
         if not selection or not selection.get("site"):
             raise PreventUpdate
-        return f"/pnl?site={selection['site']}"
+        return f"/pnl?month={selection['start']}&site={selection['site']}"
+
+    @app.callback(
+        Output("rates-year", "value"),
+        Input("ws-selection", "data"),
+        State("rates-year", "value"),
+        State("rates-year", "data"),
+    )
+    def rates_year(selection, shown, years):
+        """The Rates tab follows the workspace's year when its month moves to another year."""
+        year = str((selection or {}).get("start") or "")[:4]
+        if year == shown or year not in (years or []):
+            raise PreventUpdate
+        return year
 
     @app.callback(
         Output("ws-selection", "data", allow_duplicate=True),

@@ -24,8 +24,12 @@ FILTERS = (
 )
 
 
-def layout(site: str | None = None, **_query):
+def layout(site: str | None = None, month: str | None = None, year: str | None = None, **_query):
+    """``?site=ID&month=YYYY-MM`` (or ``year=YYYY``) opens a site's P&L of that year: the
+    workspace, the review and the report carry their site and month here."""
     now = today()
+    years = [str(y) for y in (now.year - 1, now.year, now.year + 1)]
+    wanted = (month or "")[:4] or year
     return html.Div(
         [
             dcc.Store(id="pnl-requested-site", data=site),
@@ -51,8 +55,8 @@ def layout(site: str | None = None, **_query):
                     dmc.Select(
                         id="pnl-year",
                         label="Year",
-                        data=[str(y) for y in (now.year - 1, now.year, now.year + 1)],
-                        value=str(now.year),
+                        data=years,
+                        value=wanted if wanted in years else str(now.year),
                         allowDeselect=False,
                         w=100,
                         size="xs",

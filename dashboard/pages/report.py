@@ -17,13 +17,37 @@ dash.register_page(
 )
 
 
-def layout(year: str | None = None, **_query):
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def layout(
+    year: str | None = None,
+    month: str | None = None,
+    region: str | None = None,
+    district: str | None = None,
+    site: str | None = None,
+    **_query,
+):
+    """``?site=ID`` (or ``district=``, ``region=``) opens the report drilled there; ``year``
+    or ``month=YYYY-MM`` chooses the year."""
     now = today()
     years = [str(y) for y in (now.year - 1, now.year, now.year + 1)]
+    year = year or (month or "")[:4]
+    drill = {
+        level: number
+        for level, number in (
+            ("region", _number(region)),
+            ("district", _number(district)),
+            ("site", _number(site)),
+        )
+        if number is not None
+    }
     return html.Div(
         [
             dcc.Store(id="report-data"),
-            dcc.Store(id="report-drill", data={}),
+            # Where the report is drilled to; a new report (another year, new figures) keeps it.
+            dcc.Store(id="report-drill", data=drill),
             dcc.Store(id="report-pending"),
             dcc.Download(id="report-download"),
             dmc.Group(
@@ -60,7 +84,9 @@ def layout(year: str | None = None, **_query):
             # "Updating…" while the report of new figures is computed in the background.
             html.Div(id="report-freshness", role="status", **{"aria-live": "polite"}),
             job_progress("report-compute"),
+            dmc.Text(id="report-cards-scope", size="sm", fw=600, mb=4),
             dcc.Loading(html.Div(id="report-cards")),
+            html.Div(id="report-site-links", className="report-site-links"),
             dmc.Group(
                 [
                     dmc.Breadcrumbs(id="report-crumbs", children=[]),
@@ -69,7 +95,8 @@ def layout(year: str | None = None, **_query):
                 mb="xs",
             ),
             dmc.Text(
-                "Click a region to see its districts, a district to see its sites.",
+                "Click a region to see its districts, a district to see its sites, a site to see "
+                "its figures and open its P&L or Performance.",
                 size="xs",
                 c="dimmed",
             ),

@@ -46,8 +46,10 @@ def _toolbar():
     )
 
 
-def _rates_panel(now):
+def _rates_panel(now, start: str | None = None):
     years = [now.year - 1, now.year, now.year + 1]
+    # The workspace's year (its starting month's), else this year.
+    year = next((y for y in years if (start or "").startswith(f"{y}-")), now.year)
     return html.Div(
         [
             dcc.Store(id="ws-rates"),
@@ -62,7 +64,7 @@ def _rates_panel(now):
                                 id="rates-year",
                                 label="Year",
                                 data=[str(y) for y in years],
-                                value=str(now.year),
+                                value=str(year),
                                 allowDeselect=False,
                                 w=120,
                             ),
@@ -428,7 +430,7 @@ def layout(site: str | None = None, start: str | None = None, tab: str | None = 
                         value="statistics",
                         pt="xs",
                     ),
-                    dmc.TabsPanel(_rates_panel(now), value="rates", pt="xs"),
+                    dmc.TabsPanel(_rates_panel(now, start), value="rates", pt="xs"),
                     dmc.TabsPanel(_payroll_panel(), value="payroll", pt="xs"),
                     dmc.TabsPanel(
                         adjustments_grid.panel("other_revenue"), value="other_revenue", pt="xs"

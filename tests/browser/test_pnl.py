@@ -50,9 +50,12 @@ def test_opening_the_pnl_from_a_site_preselects_it(browser, portfolio):
     browser.sign_in(email)
     browser.wait_for_role("Account manager")
     duo.driver.get(f"{duo.server_url}/workspace?site={site_id}&start=2026-11")
+    # The site and the workspace's month travel to the P&L.
     until(
         lambda: (
-            duo.find_element("#ws-pnl-link").get_attribute("href").endswith(f"/pnl?site={site_id}")
+            duo.find_element("#ws-pnl-link")
+            .get_attribute("href")
+            .endswith(f"/pnl?month=2026-11&site={site_id}")
         ),
         timeout=20,
     )
