@@ -221,7 +221,7 @@ def live_impact(
     """
     require_view(session, principal, site_id, today)
     window = statistics.window_payload(
-        statistics.load_window(session, principal, site_id, start, today)
+        statistics.load_window(session, principal, site_id, start, today, exact=True)
     )
     months = [tuple(m) for m in window["months"]]
     room_input = room_input if room_input in st.ROOM_INPUTS else "occupancy"

@@ -89,11 +89,18 @@ _PRIOR_KEYS = [f"prior_{c}" for c in repo.STAT_COLUMNS]
 
 
 def load_window(
-    session: Session, principal: Principal, site_id: int, start: tuple[int, int], today: dt.date
+    session: Session,
+    principal: Principal,
+    site_id: int,
+    start: tuple[int, int],
+    today: dt.date,
+    exact: bool = False,
 ) -> StatisticsWindow:
     """Everything the statistics page shows for a site and 3 months from ``start``: four
     statements (the site within the person's scope, budgets, days, rates), the values of
-    every day placed in one array and rounded at once."""
+    every day placed in one array and rounded at once to ``PAYLOAD_DECIMALS`` — unless
+    ``exact`` (the live panel: it derives an edited day as the save will, from the exact
+    budget spread; rounded ratios can move a day's revenue by a cent)."""
     site = repo.visible_site(session, site_id, visible_sites(principal, today))
     if site is None:
         raise ScopeError("This site is not in your scope.")
@@ -150,7 +157,7 @@ def load_window(
             has_prior[i] = True
     # Floats keep 6 decimals, far below what any cell shows: this halves what the browser
     # downloads and stores.
-    rounded = np.round(values, PAYLOAD_DECIMALS).tolist()
+    rounded = (values if exact else np.round(values, PAYLOAD_DECIMALS)).tolist()
     records = []
     for i, day in enumerate(days):
         line = rounded[i]
