@@ -4,19 +4,23 @@
 ``write_portfolio`` bulk-loads them. The same code builds the ~650-site demo and the few-site
 portfolios of the tests.
 
-What the data looks like:
+What the data looks like (the builders in ``dashboard.data.demo`` say how):
 * ~45 districts (median ≈ 15 sites) in 3 regions; healthcare ("- HC") and parking-brand ("UPP")
   districts; hotel rooms for the hospitality sites (median ≈ 300), parking spaces (median ≈ 180);
-  the contract mix, escalators, billing thresholds and wages of §12.1–§12.3.
-* Daily actual statistics from 1 January two years back through yesterday, built from a site's
-  own weekday pattern (business vs leisure hotels, weekday-heavy hospitals), seasonality, growth
-  trend, events (conventions, proms: +15–40%), renovation dips and noise: not an even spread.
+  the contract mix, escalators, billing thresholds and wages of §12.1–§12.3 (``master``,
+  ``contracts``).
+* Daily actual statistics from 1 January two years back through yesterday: each site a kind
+  of place in a climate (``profiles``), its demand season × weekday × holidays × events ×
+  growth × noise (``operations``): resorts strongly seasonal, business hotels busy midweek
+  and empty at Christmas, hospitals flat.
 * Monthly budgets (statistics, rates, payroll by job code, other revenue and expenses, P&L lines)
-  for last, this and next year; the budget is the site's expected pattern without weekdays,
-  events or noise, with a budgeting error of a few per cent.
+  for last, this and next year, made as an operator makes them: the last twelve closed months
+  × planned growth with a bias per site, partly spread by a template, aggregators
+  under-budgeted (``budget``, ``ledger``). Every internal revenue is the revenue engine's.
 * Daily payroll actuals by job code for this year to date, schedules for the next two weeks;
-  monthly P&L actuals for every closed month; no saved forecasts (a forecast exists only once a
-  person saves one, DOMAIN.md §2.5).
+  monthly P&L actuals for every closed month; submitted forecasts of the last closed months
+  (``history``); no saved forecasts (a forecast exists only once a person saves one,
+  DOMAIN.md §2.5).
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dashboard.data.demo import budget, history, ledger, master, operations
 from dashboard.data.demo import contracts as contract_builder
-from dashboard.data.demo import history, ledger, master, operations
 from dashboard.data.demo.calendar import Calendar
 
 DEMO_PASSWORD = "forecast-demo"
@@ -66,17 +70,25 @@ LOAD_ORDER = (
 
 @dataclass
 class Portfolio:
-    """Every table of a demo portfolio as a DataFrame, keyed by table name, in load order."""
+    """Every table of a demo portfolio as a DataFrame, keyed by table name, in load order;
+    the printed demo sign-ins; and what each site is (``site_profile``: site_id, market,
+    kind and climate of ``dashboard.data.demo.profiles``; not a table)."""
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     demo_accounts: dict[str, str] = field(default_factory=dict)  # role -> e-mail
+    site_profile: pd.DataFrame | None = None
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.frames[table]
 
 
 def build_portfolio(n_sites: int = 650, seed: int = 7, today: dt.date | None = None) -> Portfolio:
-    """Build a deterministic portfolio of ``n_sites`` sites as of ``today``."""
+    """Build a deterministic portfolio of ``n_sites`` sites as of ``today``.
+
+    The master data and contracts come from one stream of random numbers (so a seed's sites
+    and contracts stay put when the world around them changes); each later builder has a
+    stream of its own, spawned from the seed.
+    """
     if n_sites < 1:
         raise ValueError("a portfolio needs at least one site")
     calendar = Calendar(today or dt.date.today())
@@ -84,27 +96,29 @@ def build_portfolio(n_sites: int = 650, seed: int = 7, today: dt.date | None = N
     org = master.build_organisation(rng, n_sites, calendar.first_actual)
     jobs = master.build_jobs(rng, org.site)
     contracts = contract_builder.build_contracts(rng, org.site)
-    stats = operations.build_statistics(rng, org.site, org.style, calendar)
-    payroll = operations.build_payroll(rng, org.site, jobs.site_job_code, stats, calendar)
-    other = ledger.build_other_lines(rng, org.site, org.is_hotel, contracts, stats.months, calendar)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    world = operations.build_world(streams[0], org, calendar)
+    payroll = operations.build_payroll(streams[1], org.site, jobs.site_job_code, world)
+    plan = budget.build_budget(streams[2], org, jobs.site_job_code, world, payroll)
+    other = ledger.build_other_lines(streams[3], org, contracts, world)
     books = ledger.build_pnl(
-        rng, org.site, contracts, jobs.site_job_code, stats, payroll, other, calendar
+        streams[4], org, contracts, jobs.site_job_code, world, payroll, plan, other
     )
-    people = master.build_people(rng, org.region, org.district, org.site, org.is_hotel)
+    people = master.build_people(streams[6], org.region, org.district, org.site, org.is_hotel)
     past = history.build_history(
-        rng,
+        streams[5],
         org.site,
         books.pnl_month,
         jobs.site_job_code,
-        stats.days,
-        payroll.actual_hours,
+        world.days,
+        payroll.hours,
         people,
     )
     frames = {
         "region": org.region,
         "district": org.district,
         "site": org.site,
-        "contract": contracts.contract,
+        "contract": books.contract,
         "fixed_fee_line": books.terms.fixed_fee_line,
         "job_group": jobs.job_group,
         "job_code": jobs.job_code,
@@ -115,10 +129,13 @@ def build_portfolio(n_sites: int = 650, seed: int = 7, today: dt.date | None = N
         "ma_billable_expense": contracts.ma_billable_expense,
         "app_user": people.app_user,
         "scope_assignment": people.scope_assignment,
-        "statistic_budget_month": stats.statistic_budget_month,
-        "site_statistic_day": stats.site_statistic_day,
-        "parking_rate_month": stats.parking_rate_month,
-        "payroll_budget_month": payroll.payroll_budget_month,
+        "statistic_budget_month": plan.statistic_budget_month,
+        "site_statistic_day": operations.statistic_days(world, n_sites),
+        "parking_rate_month": pd.concat(
+            [plan.budget_rate_rows, operations.actual_rate_rows(world, n_sites)],
+            ignore_index=True,
+        ).assign(version=1),
+        "payroll_budget_month": plan.payroll_budget_month,
         "payroll_day": payroll.payroll_day,
         "other_revenue_month": other.other_revenue_month,
         "other_expense_month": other.other_expense_month,
@@ -132,7 +149,15 @@ def build_portfolio(n_sites: int = 650, seed: int = 7, today: dt.date | None = N
             }
         ),
     }
-    return Portfolio({name: frames[name] for name in LOAD_ORDER}, people.demo_accounts)
+    profile = pd.DataFrame(
+        {
+            "site_id": org.site["id"],
+            "market": org.market,
+            "kind": org.kind,
+            "climate": org.climate,
+        }
+    )
+    return Portfolio({name: frames[name] for name in LOAD_ORDER}, people.demo_accounts, profile)
 
 
 def write_portfolio(engine, portfolio: Portfolio, password_hashes: Sequence[str]) -> dict[str, int]:

@@ -540,11 +540,12 @@ def test_peers_outside_the_scope_are_never_named(db, portfolio):
 
 
 @pytest.mark.parametrize(
-    ("group", "key"),
-    [("segment", "flc"), ("segment", "internal_revenue"), ("district", "occupancy")],
+    ("site_id", "group", "key"),
+    # An outlier in scope, one outside it (another district's hotel), one in a district.
+    [(1, "segment", "occupancy"), (5, "segment", "occupancy"), (5, "district", "drive_in_ratio")],
 )
-def test_outliers_are_the_robust_z_scores_beyond_the_threshold(db, portfolio, group, key):
-    site_id, first, last = 1, (2026, 1), (2026, 10)
+def test_outliers_are_the_robust_z_scores_beyond_the_threshold(db, portfolio, site_id, group, key):
+    first, last = (2026, 1), (2026, 10)
     dm = person_for_site(db, portfolio, site_id)
     with db.read() as session:
         result = performance.benchmark(session, dm, TEST_TODAY, site_id, group, key, first, last)
@@ -1089,7 +1090,7 @@ def test_a_shared_report_is_computed_again_once_a_save_moves_the_figures(app, au
     assert total() == first  # the kept report, unchanged
 
     site_id = 3  # a revenue-share hotel: its statistics move external and internal revenue
-    person = person_for_site(db, portfolio, site_id, role="account_manager")
+    person = person_for_site(db, portfolio, site_id)  # its district manager (no AM recorded)
     day = dt.date(2026, 12, 10)
     with db.read() as session:
         window = stats.load_window(session, person, site_id, (2026, 12), TEST_TODAY)

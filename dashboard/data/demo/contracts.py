@@ -5,12 +5,15 @@ share tiers) so that the budget earns a realistic margin."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from dashboard.data.demo.master import JOB_CODES, lognormal
+from dashboard.data.demo.master import lognormal
+from dashboard.domain import adjustments
+from dashboard.domain import revenue as rv
 
 # (contract flags, probability) — DOMAIN.md §12.1 contract mix.
 CONTRACT_MIX = (
@@ -27,6 +30,13 @@ CONTRACT_MIX = (
     ("PerOccupiedRoom", 0.01),
 )
 UNCONFIGURED_SHARE = 0.08
+# The Other Expenses categories and their GL accounts a management agreement bills through
+# (claims go through the claims cap instead).
+MA_PASS_THROUGH = {
+    category: item
+    for category, item in adjustments.OTHER_EXPENSE_CATEGORIES.items()
+    if category != "loss_damage_claims"
+}
 # Contract flags the generator reads (the IR-earning ones, §1.1).
 FLAGS = (
     "ManagementAgreement",
@@ -101,10 +111,10 @@ def build_contracts(rng: np.random.Generator, site: pd.DataFrame) -> Contracts:
                 np.round(np.clip(lognormal(rng, 1500, 0.7, n), 250, 12000), -1),
                 0.0,
             ),
+            # Insurance passed through as incurred (the schema holds no amount for a fixed
+            # insurance fee).
             "ma_insurance_type": np.where(
-                has["ManagementAgreement"],
-                np.where(rng.random(n) < 0.8, "BasedOnBillableAccounts", "FixedFee"),
-                None,
+                has["ManagementAgreement"], "BasedOnBillableAccounts", None
             ),
             "ma_insurance_additional_pct": 0.0,
             "claims_cap": np.where(has["ManagementAgreement"], 5000.0, 0.0),
@@ -121,34 +131,169 @@ def build_contracts(rng: np.random.Generator, site: pd.DataFrame) -> Contracts:
             "value": 350.0,
         }
     )
-    accounts = []
-    for site_id in np.flatnonzero(has["BillingAccount"]) + 1:
-        accounts += [
-            (site_id, "payroll", "6010", "Wages - Hourly", True),
-            (site_id, "payroll", "6020", "Wages - Salaried", True),
-            (site_id, "payroll", "6050", "Overtime", bool(rng.random() < 0.8)),
-            (site_id, "expense", "7115", "Outside Services", True),
-            (site_id, "expense", "7185", "Supplies & Equipment", True),
-            (site_id, "expense", "7220", "Uniforms", bool(rng.random() < 0.5)),
-        ]
     billable_account = pd.DataFrame(
-        accounts, columns=["site_id", "kind", "code", "title", "enabled"]
+        _billable_accounts(rng, has), columns=["site_id", "kind", "code", "title", "enabled"]
     )
     return Contracts(contract, has, ma_billable_expense, billable_account)
 
 
+def _billable_accounts(rng: np.random.Generator, has: dict[str, np.ndarray]) -> list[tuple]:
+    """Billable GL accounts. A management agreement passes every expense account through
+    but employee relations; billing accounts bill outside services, supplies and (half of
+    them) uniforms, and their wages only when the labor is not billed by the hour."""
+    rows = []
+    for i in np.flatnonzero(has["ManagementAgreement"] | has["BillingAccount"]):
+        site_id = int(i) + 1
+        if has["ManagementAgreement"][i]:
+            rows += [
+                (site_id, "expense", account, label, account != "7045")
+                for _category, (label, account) in MA_PASS_THROUGH.items()
+            ]
+            continue
+        wages = not has["PerLaborHour"][i]
+        rows += [
+            (site_id, "payroll", "6010", "Wages - Hourly", wages),
+            (site_id, "payroll", "6020", "Wages - Salaried", wages),
+            (site_id, "payroll", "6050", "Overtime", wages and bool(rng.random() < 0.8)),
+            (site_id, "expense", "7115", "Outside Services", True),
+            (site_id, "expense", "7185", "Supplies & Equipment", True),
+            (site_id, "expense", "7220", "Uniforms", bool(rng.random() < 0.5)),
+        ]
+    return rows
+
+
+# --- Terms as the revenue engine reads them ------------------------------------------------------
+
+
+def site_terms(
+    site: pd.DataFrame,
+    contract: pd.DataFrame,
+    fixed_fee_line: pd.DataFrame,
+    plh_job_rate: pd.DataFrame,
+    share_tier: pd.DataFrame,
+    billable_account: pd.DataFrame,
+    ma_billable_expense: pd.DataFrame,
+) -> dict[int, rv.SiteTerms]:
+    """Each site's ``SiteTerms`` from the tables, as ``dashboard.data.contract_terms`` reads
+    them from the database (a test holds the two together)."""
+    fees = {k: g for k, g in fixed_fee_line.groupby("site_id")}
+    rates = {k: g for k, g in plh_job_rate.groupby("site_id")}
+    tiers = {
+        k: g.sort_values("lower_bound", kind="stable")
+        for k, g in share_tier.groupby(["site_id", "scheme"])
+    }
+    accounts = {k: g for k, g in billable_account.groupby("site_id")}
+    expenses = {k: g for k, g in ma_billable_expense.groupby("site_id")}
+    empty = pd.DataFrame()
+    out = {}
+    for s, c in zip(site.itertuples(index=False), contract.itertuples(index=False), strict=True):
+        start = s.start_date
+        billable = rv.BillableAccountTerms(
+            accounts=tuple(
+                rv.BillableAccount(a.code, a.kind, bool(a.enabled))
+                for a in accounts.get(s.id, empty).itertuples()
+            ),
+            additional_payroll_amount=float(c.additional_payroll_amount),
+            pteb_enabled=bool(c.pteb_enabled),
+            pteb_type=c.pteb_type,
+            pteb_pct=float(c.pteb_pct),
+            pteb_escalator_month=None
+            if pd.isna(c.pteb_escalator_month)
+            else int(c.pteb_escalator_month),
+            pteb_escalator_value=float(c.pteb_escalator_value),
+            pteb_escalator_type=c.pteb_escalator_type,
+            support_enabled=bool(c.support_enabled),
+            support_type=c.support_type,
+            support_amount=float(c.support_amount),
+            support_payroll_type=c.support_payroll_type,
+        )
+        management = rv.ManagementAgreementTerms(
+            fee_type=_text(c.management_fee_type),
+            fee_amount=float(c.management_fee_amount),
+            insurance_type=_text(c.ma_insurance_type) or rv.INSURANCE_BASED_ON_BILLABLE_ACCOUNTS,
+            insurance_additional_pct=float(c.ma_insurance_additional_pct),
+            claims_cap=float(c.claims_cap),
+            claims_cap_type=_text(c.claims_cap_type),
+            profit_share_tiers=tuple(
+                rv.Tier(float(t.lower_bound), float(t.share_pct))
+                for t in tiers.get((s.id, "profit_share"), empty).itertuples()
+            ),
+            profit_share_accumulation=c.profit_share_accumulation,
+            billable_expenses=tuple(
+                rv.NonGlExpense(e.basis, float(e.value), e.name)
+                for e in expenses.get(s.id, empty).itertuples()
+            ),
+        )
+        out[int(s.id)] = rv.SiteTerms(
+            s.contract_types or "",
+            is_configured=bool(c.is_configured),
+            increment_month=None if pd.isna(c.increment_month) else int(c.increment_month),
+            increment_pct=float(c.increment_pct),
+            contract_start=start,
+            fee_lines=tuple(
+                rv.FeeLine(float(f.monthly_fee), f.start_date, f.end_date, f.name)
+                for f in fees.get(s.id, empty).itertuples()
+            ),
+            job_rates=tuple(
+                rv.JobRate(
+                    int(r.job_code_id),
+                    float(r.rate),
+                    r.start_date,
+                    r.end_date,
+                    float(r.overtime_rate),
+                )
+                for r in rates.get(s.id, empty).itertuples()
+            ),
+            occupied_room_rate=float(c.occupied_room_rate),
+            revenue_share_tiers=tuple(
+                rv.Tier(float(t.lower_bound), float(t.share_pct))
+                for t in tiers.get((s.id, "revenue_share"), empty).itertuples()
+            ),
+            revenue_share_accumulation=c.revenue_share_accumulation,
+            billable=billable,
+            management=management,
+        )
+    return out
+
+
+def _text(value) -> str | None:
+    """A text column's value, None where the table holds no value (NULL)."""
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+# --- Sizing the amounts ----------------------------------------------------------------------------
+
+
+@dataclass
+class SizingInputs:
+    """A site's first budget year, month by month (12 values each), that the amounts are
+    sized against: the IR the contract is meant to earn (costs × the site's margin + other
+    revenue), external revenue, occupied rooms, the rows of ``site_job_code`` of each site's
+    hourly codes and the hours of every row, and the IR already earned by what is not sized
+    (per occupied room next to a fee, billable accounts, other revenue)."""
+
+    year: int
+    target: np.ndarray
+    external_revenue: np.ndarray
+    occupied_rooms: np.ndarray
+    code_rows: list[np.ndarray]
+    code_hours: np.ndarray
+    earned: np.ndarray
+
+
 @dataclass
 class SizedTerms:
-    """Amounts sized against the budget: per site (0-based index) the fee lines
-    (fee, start, end), billable rates (site_job_code row, rate, start) and revenue-share
-    tiers (lower bound, share), and the tables that hold them."""
+    """The amounts and the tables that hold them."""
 
-    fees: dict[int, list]
-    plh: dict[int, list]
-    tiers: dict[int, list]
     fixed_fee_line: pd.DataFrame
     plh_job_rate: pd.DataFrame
     share_tier: pd.DataFrame
+    occupied_room_rate: np.ndarray
+
+
+def escalation_factor(start: dt.date, on: dt.date, increment_month: int | None, pct: float):
+    """What an amount set at ``start`` is worth on ``on`` after the contract's escalators."""
+    return rv.escalated(1.0, pct, rv.escalation_count(start, on, increment_month))
 
 
 def size_terms(
@@ -156,73 +301,80 @@ def size_terms(
     contracts: Contracts,
     site: pd.DataFrame,
     site_job_code: pd.DataFrame,
-    ext,
-    rooms,
-    code_hours,
-    target,
+    inputs: SizingInputs,
+    profit_basis: np.ndarray,
 ) -> SizedTerms:
-    """Choose fee amounts, billable rates and share percentages for a realistic margin."""
+    """Fee lines, billable rates, revenue-share tiers and the rate per occupied room of a
+    site without other fees, sized so that the first budget year earns the target on
+    average: the parts share what the unsized parts leave; a revenue share takes at most all
+    of the revenue and a fee or billable rates beside it make up the rest; every amount is
+    set at the contract's start so that its escalators bring it to the target. Fee lines of
+    at most $62,000 (1–2 a site, more for the largest). Profit-share tiers for 40% of the
+    management agreements: 50% above about the site's usual monthly profit, or 5–15% of all
+    of it (``profit_basis``: the site's mean monthly profit basis)."""
     n = len(site)
     f = contracts.flags
-    sjc = site_job_code
     c = contracts.contract
     start = pd.to_datetime(site["start_date"]).dt.date.to_numpy()
-    fees, plh, tiers, fee_rows, plh_rows, tier_rows = {}, {}, {}, [], [], []
+    mid_year = dt.date(inputs.year, 7, 1)
+    wages = site_job_code["average_hourly_rate"].to_numpy()
+    por_rate = c["occupied_room_rate"].to_numpy().copy()
+    fee_rows, plh_rows, tier_rows = [], [], []
     for i in range(n):
-        parts = sum(
-            bool(f[k][i]) for k in ("FixedFee", "PerLaborHour", "RevenueShare", "PerOccupiedRoom")
-        )
-        goal = target[i] / max(parts, 1)
-        if f["PerOccupiedRoom"][i]:
-            goal = max(goal - float(c.at[i, "occupied_room_rate"]) * rooms[i], 0)
-        fees[i], plh[i], tiers[i] = [], [], []
+        inc_m = c.at[i, "increment_month"]
+        inc_m = None if pd.isna(inc_m) else int(inc_m)
+        growth = escalation_factor(start[i], mid_year, inc_m, float(c.at[i, "increment_pct"]))
+        remaining = max(float(np.mean(inputs.target[i] - inputs.earned[i])), 0.0)
+        parts = [k for k in ("FixedFee", "PerLaborHour", "RevenueShare") if f[k][i]]
+        if f["PerOccupiedRoom"][i] and not parts:
+            rooms = max(float(np.mean(inputs.occupied_rooms[i])), 1.0)
+            por_rate[i] = float(np.clip(round(np.mean(inputs.target[i]) / rooms, 2), 0.6, 8.0))
+        if f["RevenueShare"][i]:
+            # A share takes its part of the goal up to all of the revenue; the other parts
+            # make up what it cannot earn.
+            revenue_m = max(float(np.mean(inputs.external_revenue[i])), 1.0)
+            goal = min(remaining / len(parts), revenue_m)
+            if rng.random() < 0.75:
+                tiers = [(0.0, float(np.clip(round(goal / revenue_m, 3), 0.05, 1.0)))]
+            else:
+                bound = round(revenue_m * 0.6, -2)
+                low = float(np.clip(round(goal / revenue_m * 0.8, 3), 0.05, 0.9))
+                high_pct = (goal - bound * low) / max(revenue_m - bound, 1.0)
+                tiers = [(0.0, low), (bound, float(np.clip(round(high_pct, 3), low, 1.0)))]
+            tier_rows += [(i + 1, "revenue_share", b, p) for b, p in tiers]
+            earned = np.mean([rv.tiered_share(x, tiers) for x in inputs.external_revenue[i]])
+            remaining = max(remaining - earned, 0.0)
+            parts.remove("RevenueShare")
+        goal = remaining / max(len(parts), 1)
         if f["FixedFee"][i]:
-            amount = float(np.clip(round(goal, -1), 50, 62_000))
-            k = 1 if rng.random() < 0.6 else 2
+            amount = max(round(goal / growth, -1), 50.0)
+            k = max(1 if rng.random() < 0.6 else 2, int(np.ceil(amount / 62_000)))
             for j in range(k):
                 fee = round(amount / k, 2)
-                fees[i].append((fee, start[i], None))
                 fee_rows.append((i + 1, f"Service fee {j + 1}", fee, start[i], None))
         if f["PerLaborHour"][i]:
-            rows = np.flatnonzero(sjc["site_id"].to_numpy() == i + 1)
-            hourly = [r for r in rows if not JOB_CODES[sjc.at[r, "job_code_id"] - 1][3]][:5]
-            wage = sjc.loc[hourly, "average_hourly_rate"].to_numpy()
-            hrs = code_hours[hourly]
-            base = float((hrs * wage).sum()) or 1.0
-            factor = goal / base
-            for r, w in zip(hourly, wage, strict=True):
-                bill = float(np.clip(round(w * factor, 2), 15.0, 63.0))
-                plh[i].append((r, bill, start[i]))
+            rows = inputs.code_rows[i][:5]
+            base = float(np.mean((inputs.code_hours[rows] * wages[rows, None]).sum(axis=0))) or 1.0
+            factor = goal / base / growth
+            for r in rows:
+                bill = float(np.clip(round(wages[r] * factor, 2), 15.0, 63.0))
                 plh_rows.append(
                     (
                         i + 1,
-                        int(sjc.at[r, "job_code_id"]),
+                        int(site_job_code.at[r, "job_code_id"]),
                         bill,
                         round(bill * 1.12, 2),
                         start[i],
                         None,
                     )
                 )
-        if f["RevenueShare"][i]:
-            revenue_m = max(ext[i], 1.0)
-            if rng.random() < 0.75:
-                pct = float(np.clip(round(goal / revenue_m, 3), 0.05, 1.0))
-                tiers[i] = [(0.0, pct)]
-            else:
-                bound = round(revenue_m * 0.6, -2)
-                low = float(np.clip(round(goal / revenue_m * 0.8, 3), 0.05, 0.9))
-                high_pct = (goal - bound * low) / max(revenue_m - bound, 1.0)
-                high = float(np.clip(round(high_pct, 3), low, 1.0))
-                tiers[i] = [(0.0, low), (bound, high)]
-            tier_rows += [(i + 1, "revenue_share", b, p) for b, p in tiers[i]]
         if f["ManagementAgreement"][i] and rng.random() < 0.4:
-            tier_rows.append(
-                (i + 1, "profit_share", 0.0, float(rng.choice([0.5, 0.05, 0.1, 0.15])))
-            )
+            share = float(rng.choice([0.5, 0.05, 0.1, 0.15]))
+            bound = 0.0
+            if share == 0.5:
+                bound = float(max(round(profit_basis[i] * rng.uniform(0.9, 1.3), -2), 0.0))
+            tier_rows.append((i + 1, "profit_share", bound, share))
     return SizedTerms(
-        fees,
-        plh,
-        tiers,
         pd.DataFrame(
             fee_rows, columns=["site_id", "name", "monthly_fee", "start_date", "end_date"]
         ),
@@ -231,4 +383,5 @@ def size_terms(
             columns=["site_id", "job_code_id", "rate", "overtime_rate", "start_date", "end_date"],
         ),
         pd.DataFrame(tier_rows, columns=["site_id", "scheme", "lower_bound", "share_pct"]),
+        por_rate,
     )

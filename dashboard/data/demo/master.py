@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dashboard.data.demo import profiles
+
 REGIONS = ("East", "Central", "West")
 MARKETS = (
     "Boston",
@@ -183,13 +185,15 @@ def _unique_name(market: str, pool, rng: np.random.Generator, used: set[str]) ->
 
 @dataclass
 class Organisation:
-    """Regions, districts and sites. ``style`` is each site's demand pattern (business or
-    leisure hotel, healthcare, parking); ``is_hotel`` marks the sites with rooms."""
+    """Regions, districts and sites; per site its market, its kind and climate
+    (``profiles``: what drives its demand) and whether it has rooms."""
 
     region: pd.DataFrame
     district: pd.DataFrame
     site: pd.DataFrame
-    style: np.ndarray
+    market: np.ndarray
+    kind: np.ndarray
+    climate: np.ndarray
     is_hotel: np.ndarray
 
 
@@ -258,11 +262,14 @@ def build_organisation(rng: np.random.Generator, n: int, first_actual: dt.date) 
         }[segment[i]]
         site_names.append(_unique_name(market_of_site[i], pool, rng, used_names))
     start = np.array([first_actual - dt.timedelta(days=int(d)) for d in rng.integers(30, 3650, n)])
-    style = np.where(
-        segment == SEGMENT_HEALTHCARE,
-        "healthcare",
-        np.where(is_hotel, np.where(rng.random(n) < 0.5, "business", "leisure"), "parking"),
+    rng.random(n)  # a draw of the former hotel style, kept so that a seed's sites stay the same
+    kind = np.array(
+        [
+            profiles.kind_of(name, market, seg)
+            for name, market, seg in zip(site_names, market_of_site, segment, strict=True)
+        ]
     )
+    climate = np.array([profiles.climate_of(m) for m in market_of_site])
     site = pd.DataFrame(
         {
             "id": np.arange(1, n + 1),
@@ -293,7 +300,7 @@ def build_organisation(rng: np.random.Generator, n: int, first_actual: dt.date) 
             "deviation_amount": np.where(rng.random(n) < 0.98, 2500.0, 5000.0),
         }
     )
-    return Organisation(region, district, site, style, is_hotel)
+    return Organisation(region, district, site, np.array(market_of_site), kind, climate, is_hotel)
 
 
 @dataclass
@@ -307,7 +314,8 @@ class Jobs:
 
 def build_jobs(rng: np.random.Generator, site: pd.DataFrame) -> Jobs:
     """3–8 hourly codes (the segment's core codes + a few optional ones) and 1–3 salaried
-    codes per site; wages in the ranges of §12.3, many GSA wages near $10 (tipped)."""
+    codes per site; wages in the ranges of §12.3, many GSA wages near $10 (tipped); a site
+    of fewer than 200 spaces carries part of its managers' salaries (at least a fifth)."""
     n = len(site)
     job_group = pd.DataFrame(
         {"id": np.arange(1, len(JOB_GROUPS) + 1), "title": list(JOB_GROUPS), "is_active": True}
@@ -325,6 +333,7 @@ def build_jobs(rng: np.random.Generator, site: pd.DataFrame) -> Jobs:
     )
     rows = []
     segment = site["business_segment"].to_numpy()
+    share_of_salary = np.clip(site["parking_spaces"].to_numpy() / 200.0, 0.2, 1.0)
     for i in range(n):
         core = CORE_CODES[segment[i]]
         optional = OPTIONAL_CODES[segment[i]]
@@ -337,7 +346,9 @@ def build_jobs(rng: np.random.Generator, site: pd.DataFrame) -> Jobs:
             spec = JOB_CODES[CODE_INDEX[code]]
             if spec[3]:
                 salary = float(np.round(rng.uniform(45_000, 85_000), -2))
-                rows.append((i + 1, CODE_INDEX[code] + 1, 1, round(salary / 2080, 2), salary))
+                # A small site shares its managers with others: it carries part of a salary.
+                allocated = float(np.round(salary * share_of_salary[i], -2))
+                rows.append((i + 1, CODE_INDEX[code] + 1, 1, round(salary / 2080, 2), allocated))
             else:
                 low, high = spec[4]
                 # Many GSA wages sit near $10 (tipped).
