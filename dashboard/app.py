@@ -183,6 +183,8 @@ def _register_callback_checks(app: dash.Dash) -> None:
     @server.errorhandler(ValueError)
     @server.errorhandler(OverflowError)
     @server.errorhandler(DataError)  # a value the database refuses (out of its range)
+    @server.errorhandler(dash.exceptions.UnsupportedRelativePath)  # a page path Dash refuses
+    @server.errorhandler(dash.exceptions.InvalidCallbackReturnValue)  # e.g. a 2**64 input
     @server.errorhandler(KeyError)
     @server.errorhandler(AttributeError)
     @server.errorhandler(IndexError)

@@ -437,9 +437,13 @@ def _forged_bulk(client, site_id, version):
         {"id": "review-message", "property": "children"},
         {"id": "review-refresh", "property": "data"},
         {"id": "review-comment", "property": "value"},
+        {"id": "review-grid", "property": "selectedRows"},
     ]
     body = {
-        "output": "..review-message.children...review-refresh.data...review-comment.value..",
+        "output": (
+            "..review-message.children...review-refresh.data...review-comment.value"
+            "...review-grid.selectedRows.."
+        ),
         "outputs": outputs,
         "inputs": [
             {"id": "review-approve", "property": "n_clicks", "value": 1},
