@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 
 import pytest
 from dash.testing.application_runners import BaseDashRunner
@@ -15,6 +17,7 @@ from dashboard.data.seed import DEMO_PASSWORD
 # Each test process serves its apps on ports of its own (dash counts up from one fixed port),
 # so two suites on one machine do not answer each other's browsers.
 BaseDashRunner._next_port = 20_000 + (os.getpid() % 400) * 100
+REQUESTS_END_S = 30  # the longest a request of a page may still take when its test ends
 
 
 class BrowserSession:
@@ -46,6 +49,27 @@ class BrowserSession:
             f"#{grid_id} .ag-pinned-left-cols-container .ag-row .ag-cell[col-id='{field}']",
         )
         return [c.text for c in cells]
+
+
+@pytest.fixture
+def dash_duo(app, dash_duo):
+    """dash[testing]'s ``dash_duo``, set up after the app: at the end the browser quits and the
+    server stops before the app is disposed and the test's database dropped (a page's timers
+    must not reach a dropped database)."""
+    return dash_duo
+
+
+@pytest.fixture
+def dash_thread_server(dash_thread_server):
+    """dash[testing]'s server thread; at the end, after the browser has quit, the requests
+    it was still answering finish before the server is stopped (stopping it raises
+    SystemExit in every thread it started)."""
+    yield dash_thread_server
+    deadline = time.monotonic() + REQUESTS_END_S
+    while time.monotonic() < deadline and any(
+        t.name.endswith("(process_request_thread)") for t in threading.enumerate()
+    ):
+        time.sleep(0.05)
 
 
 @pytest.fixture

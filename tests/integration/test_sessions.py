@@ -19,7 +19,6 @@ from dashboard import auth
 from dashboard.app import create_app
 from dashboard.config import Settings
 from dashboard.context import current_principal
-from dashboard.data.db import Database
 from dashboard.data.models import AuditLog, SignInAttempt, User, UserSession
 from dashboard.data.seed import DEMO_PASSWORD
 from dashboard.services import accounts, sessions, sign_in_throttle
@@ -37,19 +36,6 @@ HOME_CALLBACK = {
     "state": [],
 }
 WRONG = "not-the-password-1"
-
-
-@pytest.fixture(autouse=True)
-def _forget_sign_in_attempts(database_url):
-    """Attempts are shared by every app on the database (that is the point): the ones a test
-    makes must not throttle the next test."""
-    database = Database(database_url)
-    with database.read() as session:
-        before = session.scalar(select(func.max(SignInAttempt.id))) or 0
-    yield
-    with database.write() as session:
-        session.execute(delete(SignInAttempt).where(SignInAttempt.id > before))
-    database.dispose()
 
 
 @pytest.fixture
