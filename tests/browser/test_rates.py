@@ -1,10 +1,12 @@
 """The Rates grid in real Chromium: guardrail, carry forward, save, read-only months."""
 
 from dash.testing.wait import until
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser.test_statistics import _open_workspace
+from tests.conftest import TEST_TODAY
 
 
 def _rate_cell(duo, category, month):
@@ -26,8 +28,19 @@ def _open_rates(browser, portfolio, year):
     option = f"//*[@role='option'][normalize-space(.)='{year}']"
     until(lambda: duo.driver.find_elements(By.XPATH, option), timeout=10)
     duo.driver.find_element(By.XPATH, option).click()
-    until(lambda: _rate_cell(duo, "valet_daily", 3).text.startswith("$"), timeout=15)
+    # The grid shows the current year first: wait for the chosen year's rates (March is
+    # read-only in the current year only), else an edit typed now is lost when they come.
+    until(lambda: _shows_year(duo, year), timeout=15)
     return url
+
+
+def _shows_year(duo, year):
+    try:
+        march = _rate_cell(duo, "valet_daily", 3)
+        past = "cell-readonly" in march.get_attribute("class")
+        return march.text.startswith("$") and past == (year <= TEST_TODAY.year)
+    except (NoSuchElementException, StaleElementReferenceException):
+        return False
 
 
 def _type(duo, cell, text):
