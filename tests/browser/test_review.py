@@ -183,7 +183,7 @@ def test_a_site_link_opens_its_submission_tab_for_the_month(browser, submitted):
     link = duo.find_element("#review-grid .ag-row[row-id='2'] .ag-cell[col-id='site_link'] a")
     assert "tab=submission" in link.get_attribute("href")
     link.click()
-    until(lambda: duo.find_element("#ws-sub-status").is_displayed(), timeout=40)
+    duo.wait_for_element("#ws-sub-status", timeout=40)
     until(lambda: _text(duo, "#ws-sub-status") == "Submitted", timeout=30)
     assert "July 2027" in _text(duo, "#ws-sub-summary")
     assert duo.find_element("#ws-tab-submission").get_attribute("aria-selected") == "true"
