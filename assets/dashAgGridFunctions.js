@@ -28,11 +28,16 @@ dagfuncs.formatStat = function (value, isPercent) {
 };
 
 // A forecast cell whose value differs from the day's budget (blue, CONVENTIONS.md §6).
-dagfuncs.isModifiedFromBudget = function (params) {
-  if (!params.data || params.data.shows_actual) { return false; }
-  var budget = params.data["budget_" + params.colDef.field];
-  if (budget === undefined || budget === null || params.value === null) { return false; }
-  return Math.abs(Number(params.value) - Number(budget)) > 0.005;
+// Statistics grid: where a forecast cell's value comes from — "entry" (saved), "proposal"
+// (measured), "budget" (spread) — for cells without an unsaved edit; none for actual days.
+dagfuncs.isUnsavedEdit = function (params) {
+  if (!params.data || params.data.shows_actual || !params.data.edited) { return false; }
+  return params.data.edited.indexOf(params.colDef.field) >= 0;
+};
+
+dagfuncs.cellSource = function (params) {
+  if (!params.data || params.data.shows_actual || dagfuncs.isUnsavedEdit(params)) { return null; }
+  return params.data.source || null;
 };
 
 // Forecast accuracy: (actual − forecast) ÷ forecast with an arrow; "—" when not known.

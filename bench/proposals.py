@@ -40,17 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     last = dt.date(y, m, days_in_month(y, m))
     db = Database(settings.database_url)
     with db.read() as session:
-        sites = backtest._sites(session, None)
+        sites = backtest.site_frame(session, None)
         started = time.perf_counter()
         rows = 0
         for begin in range(0, len(sites), args.batch):
             chosen = sites.iloc[begin : begin + args.batch]
-            rows += len(backtest.propose_for_sites(session, chosen, today, last))
+            rows += len(backtest.proposal_for_sites(session, chosen, today, last).values)
         whole = time.perf_counter() - started
         single = []
         for i in range(min(args.single, len(sites))):
             started = time.perf_counter()
-            backtest.propose_for_sites(session, sites.iloc[[i]], today, last)
+            backtest.proposal_for_sites(session, sites.iloc[[i]], today, last)
             single.append(time.perf_counter() - started)
     db.dispose()
     days = (last - today).days + 1

@@ -1,5 +1,5 @@
-"""Command line: ``python -m dashboard run | init-db | seed | recompute | create-user |
-demo-accounts | audit-verify | db-roles``."""
+"""Command line: ``python -m dashboard run | init-db | seed | recompute | proposals |
+create-user | demo-accounts | audit-verify | db-roles | backtest``."""
 
 from __future__ import annotations
 
@@ -179,6 +179,45 @@ def _site_ids(db: Database, numbers: list[str] | None) -> list[int] | None:
     if unknown:
         raise ValueError(f"unknown site number(s): {', '.join(unknown)}")
     return sorted(found.values())
+
+
+def cmd_proposals(args, settings: Settings) -> int:
+    """Recompute the stored proposals (all sites, or --site) for today, then the figures that
+    read them."""
+    import time
+
+    from dashboard.services import figures, proposals
+
+    db = Database(settings.database_url)
+    today = settings.today()
+    try:
+        try:
+            ids = _site_ids(db, args.site)
+        except ValueError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        with db.read() as session:
+            ids = (
+                ids if ids is not None else proposals.site_frame(session, None)["site_id"].tolist()
+            )
+        started, days = time.perf_counter(), 0
+        for begin in range(0, len(ids), proposals.BATCH_SITES):
+            chunk = ids[begin : begin + proposals.BATCH_SITES]
+            with db.write() as session:  # a batch's proposals and its stale mark together
+                days += proposals.refresh(session, chunk, today)
+                figures.mark_stale(session, chunk)
+            print(f"\r  proposals: {begin + len(chunk)}/{len(ids)} sites", end="", flush=True)
+        proposed = time.perf_counter() - started
+        result = figures.recompute(db, today, ids, only_stale=True)
+        print()
+        print(
+            f"Proposed {days:,} site-days of {len(ids)} site(s) for {today} .. "
+            f"{proposals.last_day(today)} in {proposed:.1f} s; figures of {result.sites} "
+            f"site(s) recomputed in {result.seconds:.1f} s."
+        )
+        return 0
+    finally:
+        db.dispose()
 
 
 def cmd_recompute(args, settings: Settings) -> int:
@@ -370,6 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_argument("--stale", action="store_true", help="only sites not current")
     recompute.add_argument("--limit", type=int, default=100, help="differences listed at most")
     recompute.set_defaults(func=cmd_recompute)
+
+    proposal = sub.add_parser(
+        "proposals",
+        help="recompute the stored forecast proposals for today, then the figures reading them",
+    )
+    proposal.add_argument("--site", action="append", help="site number (repeatable)")
+    proposal.set_defaults(func=cmd_proposals)
 
     demo = sub.add_parser("demo-accounts", help="print the demo sign-ins")
     demo.set_defaults(func=cmd_demo_accounts)

@@ -74,8 +74,12 @@ def column_defs(
             "valueFormatter": {
                 "function": f"formatStat(params.value, {'true' if percent else 'false'})"
             },
+            # One legend (``SOURCE_LEGEND``): what each forecast cell shows.
             "cellClassRules": {
-                "cell-modified": "isModifiedFromBudget(params)",
+                "cell-unsaved": "isUnsavedEdit(params)",
+                "cell-entry": "cellSource(params) === 'entry'",
+                "cell-proposal": "cellSource(params) === 'proposal'",
+                "cell-budget": "cellSource(params) === 'budget'",
                 "cell-readonly": "!params.data.editable" if editable else "true",
                 "cell-actual": "params.data.shows_actual === true",
             },
@@ -115,6 +119,16 @@ def column_defs(
     return columns
 
 
+# What a forecast cell shows, as the legend above the grid names it (colours: app.css).
+SOURCE_LEGEND = (
+    ("cell-entry", "Entered", "a person saved this day"),
+    ("cell-proposal", "Proposal", "measured from the site's history (nobody saved this day)"),
+    ("cell-budget", "Budget", "the budget month spread evenly (no history to measure from)"),
+    ("cell-unsaved", "Unsaved edit", "typed here, not saved yet"),
+    ("cell-actual", "Actual", "a day already loaded: read-only"),
+)
+
+
 def day_label(day: dt.date) -> str:
     return f"{day.strftime('%a')} / {day.strftime('%b')} {day.day}"
 
@@ -139,6 +153,11 @@ def page_rows(payload: dict, edits: dict, month_index: int, room_input: str) -> 
             "version": day_row["version"],
             "shows_actual": shows_actual,
             "weekend": day.weekday() >= 5,
+            "source": day_row.get("source", "budget"),
+            # Fields with an unsaved edit (the derived ones follow their inputs).
+            "edited": sorted(
+                key.partition("|")[2] for key in edits if key.startswith(day_row["day"] + "|")
+            ),
         }
         for field in SHORT_LABELS:
             row[field] = to_display(field, values.get(field, 0.0))

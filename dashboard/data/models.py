@@ -409,6 +409,46 @@ class SiteStatisticDay(VersionedMixin, Base):
     )
 
 
+class StatisticProposalDay(Base):
+    """The measured proposal of a future day (``dashboard.domain.forecast``), what a day nobody
+    saved shows and counts: a person's entry (``SiteStatisticDay`` kind forecast) wins, and
+    the budget spread fills the days without a proposal. Computed by a job
+    (``dashboard.services.proposals``), never edited; revenue is not stored: counts × the
+    month's forecast rates at read time, so a rate change reprices every day (D3)."""
+
+    __tablename__ = "statistic_proposal_day"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))  # forecast.SOURCES of occupied rooms
+    occupancy: Mapped[float] = mapped_column(Ratio, default=0.0)
+    occupied_rooms: Mapped[float] = mapped_column(Quantity, default=0)
+    valet_daily: Mapped[float] = mapped_column(Quantity, default=0)
+    valet_monthly: Mapped[float] = mapped_column(Quantity, default=0)
+    self_daily: Mapped[float] = mapped_column(Quantity, default=0)
+    self_monthly: Mapped[float] = mapped_column(Quantity, default=0)
+    self_aggregator: Mapped[float] = mapped_column(Quantity, default=0)
+    valet_aggregator: Mapped[float] = mapped_column(Quantity, default=0)
+    valet_comps: Mapped[float] = mapped_column(Quantity, default=0)
+    self_comps: Mapped[float] = mapped_column(Quantity, default=0)
+    drive_in_ratio: Mapped[float] = mapped_column(Ratio, default=0.0)
+    capture_ratio: Mapped[float] = mapped_column(Ratio, default=0.0)
+    self_overnight: Mapped[float] = mapped_column(Quantity, default=0)
+    valet_overnight: Mapped[float] = mapped_column(Quantity, default=0)
+    labor_hours: Mapped[float] = mapped_column(Quantity, default=0)
+
+
+class SiteProposalState(Base):
+    """When a site's proposals were computed: for which today (``as_of``; the history is
+    every actual before it) and at what time."""
+
+    __tablename__ = "site_proposal_state"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+
+
 class StatisticBudgetMonth(Base):
     """Monthly budget of the statistics (vehicle counts and rooms are monthly totals)."""
 

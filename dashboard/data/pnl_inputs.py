@@ -1,5 +1,6 @@
 """The P&L engine's inputs, read for a set of sites at once (DOMAIN.md §7): forecast drivers
-(saved forecast days + the budget month spread over the unsaved days), the current month's
+(day by day a person's entry, else the stored proposal, else the budget month's even daily
+share: ``dashboard.services.proposals``), the current month's
 trending drivers (actual to date + forecast for the remaining days, §7.4), the statistics and
 payroll budgets, the Other Revenue and Other Expenses tabs' rows, the ledger (``PnlMonth``),
 actual hours per job code and the sites' closing dates.
@@ -34,6 +35,7 @@ from dashboard.data.models import (
     Site,
     SiteStatisticDay,
     StatisticBudgetMonth,
+    StatisticProposalDay,
 )
 from dashboard.domain import adjustments as adj
 from dashboard.domain import pnl
@@ -127,6 +129,9 @@ def keyed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(todo) if todo else frame
 
 
+_STAT_SUMS = ["ext_saved", "rooms_saved", "saved_days", "ext_day", "rooms_budget"]
+
+
 def _spread(saved: pd.Series, budget: pd.Series, unsaved_days, days) -> pd.Series:
     """Saved forecast + the budget month's even daily share for each unsaved day."""
     return saved + budget * unsaved_days / days
@@ -145,8 +150,9 @@ def forecast_drivers(
 ) -> Drivers:
     """Forecast drivers of ``site_ids`` for the ``months`` of ``year`` (all 12 by default),
     every day of them forecast (the current month's blend with actuals is
-    ``trending_drivers``): saved forecast days + the budget month spread evenly over the
-    unsaved days, per site (statistics) and per job code (payroll)."""
+    ``trending_drivers``): per site, day by day the saved forecast day, else the stored
+    proposal, else the budget month's even daily share (statistics); per job code the saved
+    forecast days + the code's budget spread evenly over its unsaved days (payroll)."""
     chosen = [(year, m) for m in (months or range(1, 13))]
     return forecast_drivers_for_months(session, sorted({int(s) for s in site_ids}), chosen)
 
@@ -161,7 +167,7 @@ def forecast_drivers_for_months(
     first, last = date_span(months)
     grid = month_grid(ids, months)
 
-    # Statistics: saved forecast days + the budget month spread over the unsaved days.
+    # Statistics: saved forecast days, proposed days, the budget month over the rest.
     s = SiteStatisticDay
     saved = read_frame(
         session,
@@ -177,17 +183,22 @@ def forecast_drivers_for_months(
         .group_by(s.site_id, year_of(s.day), month_of(s.day)),
         [*KEYS, "ext_saved", "rooms_saved", "saved_days"],
     )
+    rates = forecast_rates(session, ids, months)
     stats = (
         grid.merge(keyed(saved), on=KEYS, how="left")
         .merge(statistics_budget(session, ids, months), on=KEYS, how="left")
-        .merge(unsaved_day_revenue(session, ids, months), on=KEYS, how="left")
+        .merge(unsaved_day_revenue(session, ids, months, rates), on=KEYS, how="left")
+        .merge(proposal_sums(session, ids, months, rates=rates), on=KEYS, how="left")
     )
-    stats = to_float(stats, ["ext_saved", "rooms_saved", "saved_days", "ext_day", "rooms_budget"])
-    unsaved = stats["days"] - stats["saved_days"]
-    # Every forecast day at the month's forecast rates, saved or not (D3).
-    stats["external_revenue"] = stats["ext_saved"] + stats["ext_day"] * unsaved
-    stats["occupied_rooms"] = _spread(
-        stats["rooms_saved"], stats["rooms_budget"], unsaved, stats["days"]
+    stats = to_float(stats, [*_STAT_SUMS, *PROPOSAL_SUMS])
+    # Day by day: the entry, else the proposal, else the budget's even share; every forecast
+    # day at the month's forecast rates, saved or not (D3).
+    budget_days = stats["days"] - stats["saved_days"] - stats["proposal_days"]
+    stats["external_revenue"] = (
+        stats["ext_saved"] + stats["ext_proposal"] + stats["ext_day"] * budget_days
+    )
+    stats["occupied_rooms"] = stats["rooms_proposal"] + _spread(
+        stats["rooms_saved"], stats["rooms_budget"], budget_days, stats["days"]
     )
 
     # Payroll per job code: saved forecast days + the code's budget over its unsaved days.
@@ -242,23 +253,15 @@ def statistics_budget(
     )
 
 
-def unsaved_day_revenue(
+_COUNT_FIELDS = [field for field, _category in st.REVENUE_CATEGORIES]
+_RATE_CATEGORIES = [category for _field, category in st.REVENUE_CATEGORIES]
+
+
+def forecast_rates(
     session: Session, ids: list[int], months: Sequence[tuple[int, int]]
 ) -> pd.DataFrame:
-    """Per site-month the external revenue of one forecast day nobody saved
-    (``statistics.unsaved_day_revenue``: the budget's counts at the month's forecast rates —
-    the saved rate, else the budget rate): site_id, year, month, ext_day."""
-    b = StatisticBudgetMonth
-    counts = [field for field, _category in st.REVENUE_CATEGORIES]
-    budget = keyed(
-        read_frame(
-            session,
-            select(b.site_id, b.year, b.month, *[getattr(b, f) for f in counts]).where(
-                b.site_id.in_(ids), in_months(b.year, b.month, months)
-            ),
-            [*KEYS, *counts],
-        )
-    )
+    """Per site-month the forecast rate of each category — the saved forecast rate, else the
+    budget's (0 where neither is): site_id, year, month, days, rate_<category>."""
     r = ParkingRateMonth
     rates = read_frame(
         session,
@@ -269,8 +272,7 @@ def unsaved_day_revenue(
         ),
         [*KEYS, "category", "kind", "rate"],
     )
-    grid = month_grid(ids, months).merge(budget, on=KEYS, how="left")
-    to_float(grid, counts)
+    grid = month_grid(ids, months)
     if len(rates):
         rates = keyed(rates)
         rates["rate"] = pd.to_numeric(rates["rate"], errors="coerce").astype(float)
@@ -280,16 +282,96 @@ def unsaved_day_revenue(
         grid = grid.merge(
             wide.add_prefix("rate_").reset_index(), on=KEYS, how="left", suffixes=("", "")
         )
-    categories = [category for _field, category in st.REVENUE_CATEGORIES]
-    for category in categories:
+    for category in _RATE_CATEGORIES:
         column = f"rate_{category}"
         grid[column] = grid[column].fillna(0.0) if column in grid else 0.0
+    return grid[[*KEYS, "days", *[f"rate_{c}" for c in _RATE_CATEGORIES]]]
+
+
+def _valued(frame: pd.DataFrame, counts: dict) -> np.ndarray:
+    """Σ over the 8 categories of ``counts`` × the frame's rate_<category> columns."""
+    return st.external_revenue(
+        counts, {c: frame[f"rate_{c}"].to_numpy(dtype=float) for c in _RATE_CATEGORIES}
+    )
+
+
+def unsaved_day_revenue(
+    session: Session,
+    ids: list[int],
+    months: Sequence[tuple[int, int]],
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per site-month the external revenue of one forecast day that neither a person nor the
+    proposal filled (``statistics.unsaved_day_revenue``: the budget's counts at the month's
+    forecast rates — the saved rate, else the budget rate): site_id, year, month, ext_day."""
+    b = StatisticBudgetMonth
+    budget = keyed(
+        read_frame(
+            session,
+            select(b.site_id, b.year, b.month, *[getattr(b, f) for f in _COUNT_FIELDS]).where(
+                b.site_id.in_(ids), in_months(b.year, b.month, months)
+            ),
+            [*KEYS, *_COUNT_FIELDS],
+        )
+    )
+    if rates is None:
+        rates = forecast_rates(session, ids, months)
+    grid = rates.merge(budget, on=KEYS, how="left")
+    to_float(grid, _COUNT_FIELDS)
     grid["ext_day"] = st.unsaved_day_revenue(
-        {f: grid[f].to_numpy() for f in counts},
+        {f: grid[f].to_numpy() for f in _COUNT_FIELDS},
         grid["days"].to_numpy(dtype=float),
-        {c: grid[f"rate_{c}"].to_numpy(dtype=float) for c in categories},
+        {c: grid[f"rate_{c}"].to_numpy(dtype=float) for c in _RATE_CATEGORIES},
     )
     return grid[[*KEYS, "ext_day"]]
+
+
+PROPOSAL_SUMS = ["proposal_days", "ext_proposal", "rooms_proposal", *st.VEHICLE_FIELDS]
+
+
+def proposal_sums(
+    session: Session,
+    ids: list[int],
+    months: Sequence[tuple[int, int]],
+    *,
+    from_day: dt.date | None = None,
+    after: Select | None = None,
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per site-month the stored proposal of the days nobody saved (no forecast entry):
+    site_id, year, month, proposal_days, ext_proposal (the proposed counts at the month's
+    forecast rates, D3), rooms_proposal and each vehicle count. ``from_day``: only days from
+    it; ``after``: a subquery (site_id, through) — only days after the site's ``through``
+    (the current month's last loaded actual day), all days where it has none; ``rates``:
+    ``forecast_rates`` when already read."""
+    p, f = StatisticProposalDay, SiteStatisticDay
+    first, last = date_span(months)
+    entered = (
+        select(f.id).where(f.site_id == p.site_id, f.kind == "forecast", f.day == p.day).exists()
+    )
+    query = select(
+        p.site_id,
+        year_of(p.day),
+        month_of(p.day),
+        func.count(),
+        func.sum(p.occupied_rooms),
+        *[func.sum(getattr(p, c)) for c in st.VEHICLE_FIELDS],
+    ).where(p.site_id.in_(ids), p.day >= max(first, from_day or first), p.day <= last, ~entered)
+    if after is not None:
+        query = query.outerjoin(after, after.c.site_id == p.site_id).where(
+            or_(after.c.through.is_(None), p.day > after.c.through)
+        )
+    sums = read_frame(
+        session,
+        query.group_by(p.site_id, year_of(p.day), month_of(p.day)),
+        [*KEYS, "proposal_days", "rooms_proposal", *st.VEHICLE_FIELDS],
+    )
+    if rates is None:
+        rates = forecast_rates(session, ids, months)
+    grid = rates.merge(keyed(sums), on=KEYS, how="left")
+    grid = to_float(grid, ["proposal_days", "rooms_proposal", *st.VEHICLE_FIELDS])
+    grid["ext_proposal"] = _valued(grid, {c: grid[c].to_numpy() for c in _COUNT_FIELDS})
+    return grid[[*KEYS, *PROPOSAL_SUMS]]
 
 
 def payroll_budget(
@@ -404,7 +486,8 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
     """Drivers of today's month (§7.4): per site, actual daily external revenue and occupied
     rooms through the last loaded statistics day and actual payroll (cost, hours per code)
     through the last loaded payroll day, + the forecast of the remaining days (saved forecast
-    days, else the budget month's even daily share). "Loaded" = a day with an actual > 0
+    days, else the stored proposal, else the budget month's even daily share). "Loaded" = a
+    day with an actual > 0
     (``pnl.last_loaded_day``); a site with no day loaded is all forecast. Equivalent to
     ``pnl.month_to_date_blend`` per site, aggregated in SQL."""
     ids = sorted({int(s) for s in site_ids})
@@ -459,29 +542,27 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
     through = read_frame(
         session, select(loaded_stats.c.site_id, loaded_stats.c.through), ["site_id", "through"]
     )
-    stats = grid.merge(statistics_budget(session, ids, months), on=KEYS, how="left").merge(
-        unsaved_day_revenue(session, ids, months), on=KEYS, how="left"
+    rates = forecast_rates(session, ids, months)
+    proposed = proposal_sums(session, ids, months, after=loaded_stats, rates=rates)
+    stats = (
+        grid.merge(statistics_budget(session, ids, months), on=KEYS, how="left")
+        .merge(unsaved_day_revenue(session, ids, months, rates), on=KEYS, how="left")
+        .merge(proposed, on=KEYS, how="left")
     )
     for part in (actual, saved, through):
         stats = stats.merge(part.astype({"site_id": int}), on="site_id", how="left")
-    stats = to_float(
-        stats,
-        [
-            "ext_actual",
-            "rooms_actual",
-            "ext_saved",
-            "rooms_saved",
-            "saved_days",
-            "ext_day",
-            "rooms_budget",
-        ],
-    )
-    unsaved = remaining_days(stats["through"]) - stats["saved_days"]
+    stats = to_float(stats, ["ext_actual", "rooms_actual", *_STAT_SUMS, *PROPOSAL_SUMS])
+    budget_days = remaining_days(stats["through"]) - stats["saved_days"] - stats["proposal_days"]
     stats["external_revenue"] = (
-        stats["ext_actual"] + stats["ext_saved"] + stats["ext_day"] * unsaved
+        stats["ext_actual"]
+        + stats["ext_saved"]
+        + stats["ext_proposal"]
+        + stats["ext_day"] * budget_days
     )
-    stats["occupied_rooms"] = stats["rooms_actual"] + _spread(
-        stats["rooms_saved"], stats["rooms_budget"], unsaved, n
+    stats["occupied_rooms"] = (
+        stats["rooms_actual"]
+        + stats["rooms_proposal"]
+        + _spread(stats["rooms_saved"], stats["rooms_budget"], budget_days, n)
     )
 
     # Payroll per job code.

@@ -15,6 +15,7 @@ from dashboard.data.models import (
     Site,
     SiteStatisticDay,
     StatisticBudgetMonth,
+    StatisticProposalDay,
     User,
 )
 from dashboard.domain import statistics as st
@@ -107,6 +108,25 @@ def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]
         )
     )
     return {row.day: row for row in rows}
+
+
+# What a stored proposal day holds of the statistics (revenue is priced when read).
+PROPOSED_COLUMNS = [c for c in STAT_COLUMNS if c != "external_revenue"]
+
+
+def proposal_days(session: Session, site_id: int, first: dt.date, last: dt.date) -> dict:
+    """The stored proposal of ``first``..``last``: day -> (source, {field: value}) for the
+    fields of ``PROPOSED_COLUMNS`` (one statement)."""
+    p = StatisticProposalDay
+    rows = session.execute(
+        select(p.day, p.source, *[getattr(p, c) for c in PROPOSED_COLUMNS]).where(
+            p.site_id == site_id, p.day >= first, p.day <= last
+        )
+    )
+    return {
+        day: (source, dict(zip(PROPOSED_COLUMNS, values, strict=True)))
+        for day, source, *values in rows
+    }
 
 
 def budget_months(session: Session, site_id: int, months: list[tuple[int, int]]) -> dict:

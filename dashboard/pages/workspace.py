@@ -10,7 +10,7 @@ from dash import dcc, html
 from dashboard.components import adjustments_grid, payroll_grid, submission_panel
 from dashboard.components.controls import month_options
 from dashboard.components.grid import FIT_WIDTH
-from dashboard.components.statistics_grid import COMPARISONS
+from dashboard.components.statistics_grid import COMPARISONS, SOURCE_LEGEND
 from dashboard.context import today
 
 dash.register_page(
@@ -43,6 +43,19 @@ def _toolbar():
             dmc.Text(id="ws-dirty", size="sm", c="orange"),
         ],
         gap="xs",
+    )
+
+
+def _source_legend():
+    """What each forecast cell shows: entered, proposed, budget, unsaved, actual."""
+    return html.Div(
+        [html.Span("Forecast cells:", className="legend-title")]
+        + [
+            html.Span(label, className=f"swatch {css}", title=f"{label}: {meaning}")
+            for css, label, meaning in SOURCE_LEGEND
+        ],
+        id="stats-legend",
+        className="source-legend",
     )
 
 
@@ -396,6 +409,7 @@ def layout(site: str | None = None, start: str | None = None, tab: str | None = 
                                             **{"aria-live": "polite"},
                                         ),
                                         html.Div(id="stats-view-banner"),
+                                        _source_legend(),
                                     ],
                                     className="ws-sticky-bar",  # stays in view while the month's rows scroll
                                 ),

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.data import contract_terms, pnl_inputs
@@ -46,16 +46,24 @@ from dashboard.data.frames import read_frame
 from dashboard.data.models import (
     JobCode,
     ParkingRateMonth,
-    PayrollBudgetMonth,
-    PayrollDay,
     Site,
-    SiteStatisticDay,
-    StatisticBudgetMonth,
 )
 from dashboard.domain import forecast as fc
 from dashboard.domain import pnl
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months
+from dashboard.services.proposals import (
+    FORECAST_MEASURES,
+    LABOR,
+    LOOKBACK_DAYS,
+    ROOMS,
+    as_floats,
+    before,
+    int_keys,
+    proposal_for_sites,
+    read_inputs,
+    site_frame,
+)
 
 BUDGET_SPREAD, SEASONAL_NAIVE, PROPOSAL = "budget_spread", "seasonal_naive", "proposal"
 # Not a method: the held-out actual volumes and hours through the P&L engine, the best FLC
@@ -69,7 +77,7 @@ METHOD_LABELS = {
     PROPOSAL: "proposal (dashboard.domain.forecast)",
     ACTUAL_DRIVERS: "FLC ceiling: the actual volumes and hours",
 }
-ROOMS, VEHICLES, REVENUE, LABOR = "occupied_rooms", "vehicles", "external_revenue", "labor_hours"
+VEHICLES, REVENUE = "vehicles", "external_revenue"
 FLC = "flc"
 DAILY_MEASURES = (ROOMS, VEHICLES, REVENUE, LABOR)  # summed from the methods' days
 MEASURES = (*DAILY_MEASURES, FLC)
@@ -82,11 +90,7 @@ MEASURE_LABELS = {
 }
 WITHIN = 0.05  # a site-month is "within 5%" when |forecast − actual| ≤ 5% of actual
 
-# What the methods forecast: rooms, each vehicle category, labor hours.
-FORECAST_MEASURES = (ROOMS, *fc.VEHICLE_MEASURES, fc.LABOR_HOURS)
 _REVENUE_FIELDS = [count for count, _category in st.REVENUE_CATEGORIES]
-# History the proposal reads before the cut-off: two years of references, a year of pairs.
-_LOOKBACK_DAYS = 2 * fc.YEAR_DAYS + 364 + 21
 BATCH_SITES = 100
 
 
@@ -121,63 +125,6 @@ class Backtest:
 # --- Reads (one statement per table and batch of sites) ----------------------------------
 
 
-def _sites(session: Session, site_ids: Sequence[int] | None) -> pd.DataFrame:
-    query = select(Site.id, Site.site_number, Site.total_rooms).order_by(Site.id)
-    if site_ids is not None:
-        query = query.where(Site.id.in_(list(site_ids)))
-    return read_frame(session, query, ["site_id", "site_number", "total_rooms"])
-
-
-def _statistics(session: Session, ids: list[int], first: dt.date, last: dt.date) -> pd.DataFrame:
-    s = SiteStatisticDay
-    columns = [ROOMS, *fc.VEHICLE_MEASURES, REVENUE]
-    frame = read_frame(
-        session,
-        select(s.site_id, s.day, *[getattr(s, c) for c in columns]).where(
-            s.site_id.in_(ids), s.kind == "actual", s.day >= first, s.day <= last
-        ),
-        ["site_id", "day", *columns],
-    )
-    return _floats(frame, columns)
-
-
-def _labor(session: Session, ids: list[int], first: dt.date, last: dt.date) -> pd.DataFrame:
-    p = PayrollDay
-    frame = read_frame(
-        session,
-        select(p.site_id, p.day, func.sum(p.hours))
-        .where(p.site_id.in_(ids), p.kind == "actual", p.day >= first, p.day <= last)
-        .group_by(p.site_id, p.day),
-        ["site_id", "day", LABOR],
-    )
-    return _floats(frame, [LABOR])
-
-
-def _budgets(session: Session, ids: list[int], first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Monthly budgets of the statistics and of the payroll hours (Σ job codes)."""
-    b = StatisticBudgetMonth
-    columns = [ROOMS, *fc.VEHICLE_MEASURES]
-    years = (b.year >= first.year) & (b.year <= last.year)
-    stats = read_frame(
-        session,
-        select(b.site_id, b.year, b.month, *[getattr(b, c) for c in columns]).where(
-            b.site_id.in_(ids), years
-        ),
-        ["site_id", "year", "month", *columns],
-    )
-    p = PayrollBudgetMonth
-    hours = read_frame(
-        session,
-        select(p.site_id, p.year, p.month, func.sum(p.hours))
-        .where(p.site_id.in_(ids), p.year >= first.year, p.year <= last.year)
-        .group_by(p.site_id, p.year, p.month),
-        ["site_id", "year", "month", LABOR],
-    )
-    keys = ["site_id", "year", "month"]
-    merged = _keyed(stats).merge(_keyed(hours), on=keys, how="outer")
-    return _floats(merged, [*columns, LABOR], fill=False)
-
-
 def _rates(session: Session, ids: list[int], first_year: int, last_year: int) -> pd.DataFrame:
     r = ParkingRateMonth
     frame = read_frame(
@@ -190,22 +137,7 @@ def _rates(session: Session, ids: list[int], first_year: int, last_year: int) ->
         ),
         ["site_id", "year", "month", "category", "kind", "rate"],
     )
-    return _floats(_keyed(frame), ["rate"])
-
-
-def _floats(frame: pd.DataFrame, columns, fill: bool = True) -> pd.DataFrame:
-    for c in columns:
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-        if fill:
-            frame[c] = frame[c].fillna(0.0)
-    return frame
-
-
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in ("site_id", "year", "month"):
-        if c in frame:
-            frame[c] = frame[c].astype(np.int64)
-    return frame
+    return as_floats(int_keys(frame), ["rate"])
 
 
 # --- Valuation ------------------------------------------------------------------------------
@@ -243,7 +175,7 @@ def valuation_rates(rates: pd.DataFrame, months: Sequence[tuple[int, int]]) -> p
         return pd.DataFrame(
             columns=["site_id", "year", "month", *[f"rate_{c}" for c in categories]]
         )
-    return _keyed(pd.concat(out, ignore_index=True))
+    return int_keys(pd.concat(out, ignore_index=True))
 
 
 def monthly_totals(
@@ -417,58 +349,6 @@ def horizon(cutoff: dt.date, months: int) -> list[tuple[int, int]]:
     return [add_months(cutoff.year, cutoff.month, i) for i in range(months)]
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What the methods read for a batch of sites: ``daily`` actuals (site_id, day, the
-    forecast measures, external revenue, has_statistics, has_labor) and monthly ``budget``
-    totals (the statistics and Σ payroll hours)."""
-
-    daily: pd.DataFrame
-    budget: pd.DataFrame
-
-
-def read_inputs(session: Session, ids: list[int], first: dt.date, last: dt.date) -> Inputs:
-    """Actuals of ``first`` .. ``last`` and the budgets of their years, for ``ids``: four
-    statements whatever the number of sites and days."""
-    stats = _statistics(session, ids, first, last)
-    labor = _labor(session, ids, first, last)
-    daily = stats.merge(labor, on=["site_id", "day"], how="outer")
-    daily["has_statistics"] = daily[ROOMS].notna()
-    daily["has_labor"] = daily[LABOR].notna()
-    return Inputs(daily, _budgets(session, ids, first, last))
-
-
-def propose_for_sites(
-    session: Session,
-    sites: pd.DataFrame,
-    origin: dt.date,
-    last: dt.date,
-    method: fc.Method = fc.DEFAULT_METHOD,
-    inputs: Inputs | None = None,
-) -> pd.DataFrame:
-    """The proposal (``FORECAST_MEASURES``) of ``sites`` (site_id, total_rooms) for every day
-    from ``origin`` to ``last``, from the actuals before ``origin``."""
-    ids = sites["site_id"].astype(int).tolist()
-    if inputs is None:
-        inputs = read_inputs(session, ids, origin - dt.timedelta(days=_LOOKBACK_DAYS), last)
-    history = _before(inputs.daily, origin)[["site_id", "day", *FORECAST_MEASURES]]
-    rooms = dict(zip(sites["site_id"], sites["total_rooms"].astype(float), strict=True))
-    return fc.propose(
-        history,
-        pd.date_range(origin, last, freq="D").date,
-        budget=inputs.budget,
-        capacity={ROOMS: rooms},
-        measures=list(FORECAST_MEASURES),
-        origin=origin,
-        sites=ids,
-        method=method,
-    ).values
-
-
-def _before(daily: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    return daily[pd.to_datetime(daily["day"]) < pd.Timestamp(day)]
-
-
 def _batch(
     session: Session,
     sites: pd.DataFrame,
@@ -479,19 +359,19 @@ def _batch(
 ) -> pd.DataFrame:
     ids = sites["site_id"].astype(int).tolist()
     last = end - dt.timedelta(days=1)
-    inputs = read_inputs(session, ids, cutoff - dt.timedelta(days=_LOOKBACK_DAYS), last)
+    inputs = read_inputs(session, ids, cutoff - dt.timedelta(days=LOOKBACK_DAYS), last)
     rates = valuation_rates(_rates(session, ids, cutoff.year - 1, last.year), months)
     held_out = inputs.daily[pd.to_datetime(inputs.daily["day"]) >= pd.Timestamp(cutoff)].copy()
     for c in (*FORECAST_MEASURES, REVENUE):
         held_out[c] = held_out[c].fillna(0.0)
-    history = _before(inputs.daily, cutoff)[["site_id", "day", *FORECAST_MEASURES]]
+    history = before(inputs.daily, cutoff)[["site_id", "day", *FORECAST_MEASURES]]
     days = pd.date_range(cutoff, last, freq="D").date
     measures = list(FORECAST_MEASURES)
     rooms = dict(zip(sites["site_id"], sites["total_rooms"].astype(float), strict=True))
     forecasts = {
         BUDGET_SPREAD: fc.budget_spread(inputs.budget, days, measures),
         SEASONAL_NAIVE: fc.seasonal_naive(history, days, measures, budget=inputs.budget, sites=ids),
-        PROPOSAL: propose_for_sites(session, sites, cutoff, last, method, inputs),
+        PROPOSAL: proposal_for_sites(session, sites, cutoff, last, method, inputs).values,
     }
     for daily_forecast in forecasts.values():
         daily_forecast["site_id"] = daily_forecast["site_id"].astype(np.int64)
@@ -575,7 +455,7 @@ def run(
     chosen = horizon(cutoff, months)
     end_year, end_month = add_months(*chosen[-1], 1)
     end = dt.date(end_year, end_month, 1)
-    sites = _sites(session, site_ids)
+    sites = site_frame(session, site_ids)
     parts = []
     for begin in range(0, len(sites), batch_sites):
         batch = sites.iloc[begin : begin + batch_sites]

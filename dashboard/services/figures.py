@@ -15,7 +15,9 @@ They are refreshed:
   change can move; all series when the site was not current anyway);
 * by a job for bulk changes — the daily rollover when "today" moves, a month-end close, an
   import, a seeded portfolio (``recompute``: batches of sites, each batch one transaction,
-  so a killed worker leaves no site half-written and a retried job finishes the rest).
+  so a killed worker leaves no site half-written and a retried job finishes the rest); the
+  job first recomputes the proposals of a batch made for an earlier day
+  (``dashboard.services.proposals``).
 
 A site is *current* when its figures were computed from its latest inputs for today's date
 (``SiteFigureState``); views read the stored figures and say how many sites are still being
@@ -44,6 +46,7 @@ from dashboard.domain import pnl as pnl_domain
 from dashboard.domain.periods import add_months
 from dashboard.services import kpi as kpi_service
 from dashboard.services import pnl as pnl_service
+from dashboard.services import proposals
 from dashboard.services.scope import Principal, visible_sites
 
 FORECAST, ACTUAL, BUDGET, SUBMITTED = FIGURE_SERIES
@@ -315,8 +318,9 @@ def recompute(
     batch: int = BATCH_SITES,
     progress: Callable[[int, int], None] | None = None,
 ) -> RecomputeResult:
-    """Rebuild the stored figures of ``site_ids`` (None: every site) in batches. Each batch
-    is computed in a read transaction (saves are not held up meanwhile), then written in one
+    """Rebuild the stored figures of ``site_ids`` (None: every site) in batches. A batch's
+    proposals are recomputed first when they were made for another day (the rollover:
+    ``proposals.refresh``, its own transaction). Each batch is computed in a read transaction (saves are not held up meanwhile), then written in one
     short write transaction with the sites' state rows locked: a site whose inputs changed
     since the batch read them is left out — its save wrote newer figures — and every other
     site's figures are replaced whole."""
@@ -340,6 +344,8 @@ def recompute(
         if len(known) < len(chunk):
             with db.write() as session:
                 repo.ensure_states(session, chunk)
+        with db.write() as session:  # proposals of an earlier day first: the figures read them
+            proposals.refresh(session, proposals.outdated(session, chunk, today), today)
         with db.read() as session:
             versions = repo.input_versions(session, chunk)
             frame = compute(session, chunk, today)

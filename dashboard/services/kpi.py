@@ -6,8 +6,9 @@
 * **budget** — the statistics, payroll and P&L budget months;
 * **forecast** — closed months: the *submitted* forecast of record (the snapshot frozen at
   submission, ``ForecastSnapshotLine``); the current and later months: the live forecast, the
-  same numbers the P&L page shows (``services.pnl``), with the month's statistics as saved +
-  the budget spread over the unsaved days (actual to date in the current month);
+  same numbers the P&L page shows (``services.pnl``), with the month's statistics day by day
+  as saved, else as proposed, else the budget's even share (actual to date in the current
+  month);
 * **prior_year** — the actual series of the same calendar month a year earlier (D7).
 
 Everything is read for all the sites at once, aggregated in SQL (a fixed number of queries).
@@ -42,6 +43,7 @@ from dashboard.data.pnl_inputs import (
     forecast_drivers,
     in_months,
     month_of,
+    proposal_sums,
     to_float,
     trending_drivers,
     year_of,
@@ -379,8 +381,8 @@ def live_forecast(
 
 def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame:
     """Overnight, valet-overnight and all vehicles of open months: actual days before today
-    (current month), saved forecast days from today, the budget month's even daily share for
-    the days neither covers."""
+    (current month), saved forecast days from today, the stored proposal of the days nobody
+    saved, the budget month's even daily share for the days none of them covers."""
     columns = ["overnight_vehicles", "valet_overnight", "vehicles"]
     saved = _statistics(session, ids, max(first, today), last, "forecast")
     actual = (
@@ -404,9 +406,27 @@ def _forecast_vehicles(session, ids, months, today, first, last) -> pd.DataFrame
         out,
         [c for c in out.columns if c.endswith(("_saved", "_actual"))] + columns,
     )
-    uncovered = (out["days"] - out["days_counted_saved"] - out["days_counted_actual"]).clip(lower=0)
+    proposed = proposal_sums(session, ids, months, from_day=today)
+    proposed["overnight_vehicles"] = proposed["valet_overnight"] + proposed["self_overnight"]
+    proposed["vehicles"] = proposed[list(st.VEHICLE_FIELDS)].sum(axis=1)
+    out = out.merge(
+        proposed[[*KEYS, "proposal_days", *columns]].rename(
+            columns={c: f"{c}_proposal" for c in columns}
+        ),
+        on=KEYS,
+        how="left",
+    )
+    out = to_float(out, ["proposal_days", *[f"{c}_proposal" for c in columns]])
+    uncovered = (
+        out["days"] - out["days_counted_saved"] - out["days_counted_actual"] - out["proposal_days"]
+    ).clip(lower=0)
     for c in columns:
-        out[c] = out[f"{c}_actual"] + out[f"{c}_saved"] + out[c] * uncovered / out["days"]
+        out[c] = (
+            out[f"{c}_actual"]
+            + out[f"{c}_saved"]
+            + out[f"{c}_proposal"]
+            + out[c] * uncovered / out["days"]
+        )
     return out[[*KEYS, *columns]]
 
 

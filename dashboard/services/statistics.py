@@ -30,6 +30,10 @@ from dashboard.services.scope import Principal, ScopeError, require_view, visibl
 WINDOW_MONTHS = 3
 FORWARD_LIMIT_DAYS = submissions.FORWARD_LIMIT_DAYS  # input up to a year ahead (§3.6)
 INPUT_FIELDS = st.ROOM_INPUTS + st.COUNT_INPUTS + st.RATIO_INPUTS
+# What a forecast day shows, best first: a person's entry, the stored proposal
+# (``dashboard.services.proposals``), the budget month spread evenly.
+SOURCE_ENTRY, SOURCE_PROPOSAL, SOURCE_BUDGET = "entry", "proposal", "budget"
+SOURCES = (SOURCE_ENTRY, SOURCE_PROPOSAL, SOURCE_BUDGET)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class StatisticsWindow:
     months: list[tuple[int, int]]
     # One per day: day, editable, budget_*, forecast_*, version, updated_by, and actual_* /
     # prior_* where loaded. Values keep PAYLOAD_DECIMALS decimals (what the browser gets).
+    # ``source``: what the forecast columns show — a person's entry, the stored proposal, or
+    # the budget's even spread (``SOURCES``).
     records: list[dict]
     rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
     # Per month why the person may not change it (None: they may; days before today are
@@ -121,12 +127,13 @@ def load_window(
         ],
     )
     rates = repo.window_rates(session, site_id, months)
+    proposed = repo.proposal_days(session, site_id, max(first, today), last)
     locks = month_locks.month_edit_blocks(session, principal, site_id, months, today)
 
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     position = {day: i for i, day in enumerate(days)}
     width = len(repo.STAT_COLUMNS)
-    # Columns: budget, forecast (the budget where nothing is saved), actual, prior year.
+    # Columns: budget, forecast (entry > proposal > budget), actual, prior year.
     values = np.full((len(days), 4 * width), np.nan)
     revenue_column = repo.STAT_COLUMNS.index("external_revenue")
     for ym in months:
@@ -138,6 +145,16 @@ def load_window(
         # A day nobody saved: the budget's counts at the month's forecast rates (D3).
         spread[revenue_column] = st.unsaved_day_revenue(month_budget, days_in_month(*ym), rates[ym])
         values[chosen, width : 2 * width] = spread
+    # A day nobody saved shows its stored proposal, priced at the month's forecast rates.
+    sources = [SOURCE_BUDGET] * len(days)
+    for day, (_method, proposal) in proposed.items():
+        i = position[day]
+        ym = (day.year, day.month)
+        values[i, width : 2 * width] = [
+            proposal.get(c, 0.0) if c != "external_revenue" else 0.0 for c in repo.STAT_COLUMNS
+        ]
+        values[i, width + revenue_column] = st.external_revenue(proposal, rates[ym])
+        sources[i] = SOURCE_PROPOSAL
     versions = [0] * len(days)
     editors: list[str | None] = [None] * len(days)
     has_actual = [False] * len(days)
@@ -147,6 +164,7 @@ def load_window(
             i = position[day]
             values[i, width : 2 * width] = fields
             versions[i], editors[i] = int(version), updated_by
+            sources[i] = SOURCE_ENTRY
         elif day in position:
             i = position[day]
             values[i, 2 * width : 3 * width] = fields
@@ -166,6 +184,7 @@ def load_window(
         row.update(zip(_BUDGET_KEYS, line[:width], strict=True))
         row.update(zip(_FORECAST_KEYS, line[width : 2 * width], strict=True))
         row["version"] = versions[i]
+        row["source"] = sources[i]
         row["updated_by"] = editors[i]
         if has_actual[i]:
             row.update(zip(_ACTUAL_KEYS, line[2 * width : 3 * width], strict=True))
@@ -230,6 +249,7 @@ def save_days(
     saved = repo.forecast_rows_for_update(session, site.id, days)
     months = sorted({(d.year, d.month) for d in days})
     budget = repo.budget_months(session, site.id, months)
+    proposed = repo.proposal_days(session, site.id, days[0], days[-1])
     rate_frame = repo.rates(
         session, site.id, sorted({y for y, _ in months}), ("budget", "forecast")
     )
@@ -247,19 +267,21 @@ def save_days(
                 theirs = getattr(row, name) if row else None
                 conflicts.append(Conflict(day.isoformat(), name, value, theirs, by))
             continue
-        base = (
-            {c: getattr(row, c) for c in repo.STAT_COLUMNS}
-            if row
-            else budget_day(budget, day, site.total_rooms)
-        )
+        if (day.year, day.month) not in month_rates:
+            month_rates[(day.year, day.month)] = repo.month_rates(rate_frame, day.year, day.month)
+        if row:
+            base = {c: getattr(row, c) for c in repo.STAT_COLUMNS}
+        elif day in proposed:  # the day shows its proposal: the edit starts from it
+            base = dict(proposed[day][1])
+            base["external_revenue"] = st.external_revenue(base, month_rates[(day.year, day.month)])
+        else:
+            base = budget_day(budget, day, site.total_rooms)
         inputs = {f: base.get(f, 0.0) for f in INPUT_FIELDS}
         for name, (value, _) in edits.items():
             inputs[name] = value
         mode = "occupied_rooms" if "occupied_rooms" in edits else room_input
         if "occupancy" in edits:
             mode = "occupancy"
-        if (day.year, day.month) not in month_rates:
-            month_rates[(day.year, day.month)] = repo.month_rates(rate_frame, day.year, day.month)
         derived = st.derive_day(inputs, site.total_rooms, month_rates[(day.year, day.month)], mode)
         values = {c: float(derived[c]) for c in repo.STAT_COLUMNS}
         written = versioned.write(

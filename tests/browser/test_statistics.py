@@ -114,17 +114,28 @@ def test_paste_a_block_from_a_spreadsheet(workspace):
         until(lambda d=day, f=field, t=text: _cell(duo, d, f).text == t, timeout=10)
 
 
-def test_save_and_reload_shows_saved_values_in_blue(workspace):
+def test_cells_say_whether_they_are_proposed_unsaved_or_entered(workspace):
+    """One legend: a day nobody saved shows its proposal; a typed cell is an unsaved edit
+    until Save; after a reload the saved day is an entry."""
     browser, url = workspace
     duo = browser.duo
+    legend = duo.find_element("#stats-legend").text
+    for label in ("Entered", "Proposal", "Budget", "Unsaved edit", "Actual"):
+        assert label in legend
+    assert "cell-proposal" in _cell(duo, LATER, "self_daily").get_attribute("class")
     _type_into(duo, LATER, "self_daily", "77")
     until(lambda: _cell(duo, LATER, "self_daily").text == "77", timeout=10)
+    until(lambda: "cell-unsaved" in _cell(duo, LATER, "self_daily").get_attribute("class"), 10)
+    # The day's other cells still show the proposal until the day is saved.
+    assert "cell-proposal" in _cell(duo, LATER, "valet_daily").get_attribute("class")
     duo.find_element("#ws-save").click()
     duo.wait_for_contains_text("#ws-saved", "Saved 1 change", timeout=15)
     duo.driver.get(url)
     duo.wait_for_element(f".ag-row[row-id='{LATER}'] .ag-cell[col-id='self_daily']", timeout=20)
     until(lambda: _cell(duo, LATER, "self_daily").text == "77", timeout=10)
-    assert "cell-modified" in _cell(duo, LATER, "self_daily").get_attribute("class")
+    classes = _cell(duo, LATER, "self_daily").get_attribute("class")
+    assert "cell-entry" in classes and "cell-unsaved" not in classes
+    assert "cell-entry" in _cell(duo, LATER, "valet_daily").get_attribute("class")
     assert duo.get_logs() == []
 
 

@@ -31,6 +31,7 @@ from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import visible_site_ids
 from tests.conftest import TEST_TODAY, person_for_site
+from tests.forecast_days import drop_proposals, forecast_days
 
 LINES = pnl_domain.PNL_LINES
 EXPENSES = pnl_domain.FLC_EXPENSE_LINES
@@ -133,9 +134,10 @@ def test_closed_months_are_the_ledger_actuals(db):
                 )
 
 
-def test_future_month_without_saved_forecasts_is_driven_by_the_budget(db, portfolio):
+def test_future_month_without_saved_forecasts_or_proposals_is_driven_by_the_budget(db, portfolio):
     site_id, year, month = 4, 2027, 6  # a management agreement (insurance 5.77%)
     first, last = dt.date(year, month, 1), dt.date(year, month, days_in_month(year, month))
+    drop_proposals(db, site_id)
     assert _count(db, SiteStatisticDay, site_id, first, last) == 0
     assert _count(db, PayrollDay, site_id, first, last) == 0
     with db.read() as session:
@@ -171,6 +173,42 @@ def test_future_month_without_saved_forecasts_is_driven_by_the_budget(db, portfo
     assert row["other_expense"] == pytest.approx(budget.other_expense)
 
 
+def test_future_month_nobody_saved_is_driven_by_the_stored_proposal(db, portfolio):
+    """Entry > proposal > budget: a month with a proposal for every day and no entry counts
+    the proposed counts at the month's rates, not the budget; one saved day replaces its
+    proposal and leaves the others."""
+    site_id, year, month = 4, 2027, 6
+    first, last = dt.date(year, month, 1), dt.date(year, month, days_in_month(year, month))
+    with db.read() as session:
+        shown = forecast_days(session, site_id, first, last)
+        budget_revenue = session.scalar(
+            select(StatisticBudgetMonth.external_revenue).where(
+                StatisticBudgetMonth.site_id == site_id,
+                StatisticBudgetMonth.year == year,
+                StatisticBudgetMonth.month == month,
+            )
+        )
+    assert {source for _r, _o, source in shown.values()} == {"proposal"}
+    proposed = sum(revenue for revenue, _rooms, _source in shown.values())
+    assert abs(proposed - budget_revenue) > 1.0  # the proposal is not the budget here
+    row = _row(_lines(db, [site_id], year), site_id, month)
+    assert row["external_revenue"] == pytest.approx(proposed, abs=1e-6)
+
+    day = dt.date(year, month, 10)
+    person = person_for_site(db, portfolio, site_id)
+    result = workspace_save.save_forecast_inputs(
+        db, person, site_id, [stats.StatisticEdit(day, "valet_daily", 40, 0)], [], TEST_TODAY
+    )
+    assert result.ok, result
+    with db.read() as session:
+        after = forecast_days(session, site_id, first, last)
+    assert after[day][2] == "entry"
+    assert [d for d in after if after[d][2] != "proposal"] == [day]
+    row = _row(_lines(db, [site_id], year), site_id, month)
+    expected = sum(revenue for revenue, _rooms, _source in after.values())
+    assert row["external_revenue"] == pytest.approx(expected, abs=1e-6)
+
+
 def _unsaved_day(session, site_id, year, month) -> float:
     """External revenue of a forecast day nobody saved, as the statistics tab shows it."""
     counts = statistics_repo.budget_month_values(session, site_id, [(year, month)])
@@ -203,10 +241,10 @@ def test_saved_statistics_forecast_moves_external_revenue_by_the_difference(db, 
             )
         )
         unsaved_day = _unsaved_day(session, site_id, 2027, 8)
-    # A day nobody saved: the budget's counts at the month's rates (the budget's here, whose
-    # revenue is the budget month's up to the rates' cents).
+        before_day = forecast_days(session, site_id, day, day)[day][0]
+    # A day neither saved nor proposed: the budget's counts at the month's rates (the
+    # budget's here, whose revenue is the budget month's up to the rates' cents).
     assert unsaved_day == pytest.approx(budget_month / 31, rel=1e-4)
-    before_day = saved.external_revenue if saved else unsaved_day
     before = _lines(db, [site_id], 2027)
 
     person = person_for_site(db, portfolio, site_id)
@@ -304,13 +342,14 @@ def test_trending_month_blends_actual_days_with_the_forecast_of_the_rest(db, por
         )
     every_day = [dt.date(year, month, d) for d in range(1, n + 1)]
     # External revenue: the domain's blend of actual days and forecast (saved, else the
-    # budget's counts at the month's rates).
+    # proposal, else the budget's counts at the month's rates).
     with db.read() as session:
         unsaved_day = _unsaved_day(session, site_id, year, month)
+        shown = forecast_days(session, site_id, first, last)
     assert unsaved_day == pytest.approx(budget_revenue / n, rel=1e-4)
+    assert {shown[d][2] for d in every_day if d >= TEST_TODAY} == {"proposal"}
     actual = {d: v for d, kind, v in days if kind == "actual"}
-    forecast = dict.fromkeys(every_day, unsaved_day)
-    forecast.update({d: v for d, kind, v in days if kind == "forecast"})
+    forecast = {d: shown[d][0] for d in every_day}
     through = pnl_domain.last_loaded_day(actual)
     assert through == TEST_TODAY - dt.timedelta(days=1)  # the demo loads through yesterday
     expected_revenue = pnl_domain.month_to_date_blend(actual, forecast, through)
@@ -638,7 +677,9 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
                 StatisticBudgetMonth.month == month,
             )
         )
-        external = float(saved[0] or 0) + float(stat_budget) * (days - saved[1]) / days
+        shown = forecast_days(session, site_id, first, last)
+        external = sum(revenue for revenue, _rooms, _source in shown.values())
+        assert stat_budget is not None
         budget_cost = dict(
             session.execute(
                 select(PayrollBudgetMonth.job_code_id, PayrollBudgetMonth.cost).where(

@@ -5,13 +5,20 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.data.models import AuditLog, ParkingRateMonth, SiteStatisticDay, User
+from dashboard.data.models import (
+    AuditLog,
+    ParkingRateMonth,
+    SiteStatisticDay,
+    StatisticProposalDay,
+    User,
+)
 from dashboard.services import rates as rates_service
 from dashboard.services import statistics as stats
 from dashboard.services import workspace_save
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import ScopeError
 from tests.conftest import TEST_TODAY, person_for_site
+from tests.forecast_days import drop_proposals, forecast_days
 
 FUTURE = TEST_TODAY + dt.timedelta(days=10)  # 2026-12-03
 
@@ -278,7 +285,7 @@ def test_rate_save_versions_and_repricing(db, portfolio):
     assert stored == 55.5
 
 
-def test_window_defaults_to_budget_and_marks_saved_days(db, portfolio):
+def test_window_shows_entries_then_proposals_then_the_budget(db, portfolio):
     site_id, rooms = _hotel_site(portfolio)
     person = person_for_site(db, portfolio, site_id)
     result = workspace_save.save_forecast_inputs(
@@ -294,9 +301,63 @@ def test_window_defaults_to_budget_and_marks_saved_days(db, portfolio):
     saved = days.loc[FUTURE]  # saved above
     assert saved["version"] == 1
     assert saved["forecast_occupancy"] == pytest.approx(int(0.8 * rooms + 0.5) / rooms)
+    assert saved["source"] == "entry"
+    # A day nobody saved shows the stored proposal, revenue at the month's rates.
     untouched = days.loc[dt.date(2027, 1, 31)]
     assert untouched["version"] == 0
+    assert untouched["source"] == "proposal"
+    with db.read() as session:
+        proposal = session.get(StatisticProposalDay, (site_id, dt.date(2027, 1, 31)))
+        shown = forecast_days(session, site_id, dt.date(2027, 1, 31), dt.date(2027, 1, 31))
+    assert untouched["forecast_valet_daily"] == pytest.approx(proposal.valet_daily, abs=1e-6)
+    assert untouched["forecast_occupancy"] == pytest.approx(proposal.occupancy, abs=1e-6)
+    assert untouched["forecast_external_revenue"] == pytest.approx(
+        shown[dt.date(2027, 1, 31)][0], abs=1e-5
+    )
+    assert untouched["forecast_valet_daily"] != pytest.approx(untouched["budget_valet_daily"])
+    # Without a proposal (before the site's first proposal job) it shows the budget.
+    drop_proposals(db, site_id)
+    with db.read() as session:
+        window = stats.load_window(session, person, site_id, (2026, 11), TEST_TODAY)
+    untouched = window.days.set_index("day").loc[dt.date(2027, 1, 31)]
+    assert untouched["source"] == "budget"
     assert untouched["forecast_valet_daily"] == pytest.approx(untouched["budget_valet_daily"])
     # Past days carry actuals and the prior-year comparison (same weekday 52 weeks earlier).
     assert days.at[dt.date(2026, 11, 2), "actual_valet_daily"] >= 0
     assert "prior_valet_daily" in days.columns
+
+
+def test_an_edit_of_a_proposed_day_keeps_the_proposal_of_its_other_fields(db, portfolio):
+    """One typed cell on a day that shows its proposal: the saved day is the proposal with
+    that cell changed, derived values recomputed; the audit's old values are the proposal's."""
+    site_id, rooms = _hotel_site(portfolio)
+    person = person_for_site(db, portfolio, site_id)
+    day = dt.date(2027, 2, 9)
+    with db.read() as session:
+        proposal = session.get(StatisticProposalDay, (site_id, day))
+        shown = forecast_days(session, site_id, day, day)[day]
+    assert proposal is not None and shown[2] == "proposal"
+    result = workspace_save.save_forecast_inputs(
+        db, person, site_id, [stats.StatisticEdit(day, "valet_daily", "57", 0)], [], TEST_TODAY
+    )
+    assert result.ok, result
+    with db.read() as session:
+        saved = session.scalar(
+            select(SiteStatisticDay).where(
+                SiteStatisticDay.site_id == site_id,
+                SiteStatisticDay.kind == "forecast",
+                SiteStatisticDay.day == day,
+            )
+        )
+        old_valet = session.scalar(
+            select(AuditLog.old_value).where(
+                AuditLog.entity == "statistic_day",
+                AuditLog.record_key == day.isoformat(),
+                AuditLog.field == "valet_daily",
+            )
+        )
+    assert saved.valet_daily == 57
+    for field in ("self_daily", "valet_aggregator", "self_comps", "valet_monthly"):
+        assert getattr(saved, field) == pytest.approx(getattr(proposal, field), abs=1e-9), field
+    assert saved.occupied_rooms == pytest.approx(proposal.occupied_rooms, abs=0.51)
+    assert float(old_valet) == pytest.approx(proposal.valet_daily, abs=1e-6)
