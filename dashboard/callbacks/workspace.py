@@ -18,13 +18,22 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from dashboard.callbacks import payroll as payroll_callbacks
+from dashboard.callbacks import statistics_edits
 from dashboard.callbacks.home import parse_month
+from dashboard.callbacks.statistics_edits import apply_cell
 from dashboard.components import rates_grid
 from dashboard.components import statistics_grid as grid
 from dashboard.components.formatting import money, percent
 from dashboard.context import current_principal, get_db, today
 from dashboard.domain import statistics as st
-from dashboard.services import adjustments, home, payroll, statistics, workspace_save
+from dashboard.services import (
+    adjustments,
+    home,
+    payroll,
+    statistics,
+    submissions,
+    workspace_save,
+)
 from dashboard.services import rates as rates_service
 from dashboard.services.scope import ScopeError, can_edit_site, can_view_site
 
@@ -94,32 +103,6 @@ def _window(handle) -> dict | None:
 
 def _cache():
     return current_app.extensions["dashboard.cache"]
-
-
-def apply_cell(edits: dict, payload: dict, day: str, field: str, raw, from_display: bool):
-    """New edits with one cell set, or (None, message) when the value is refused."""
-    day_row = next((d for d in payload["days"] if d["day"] == day), None)
-    if day_row is None or not day_row["editable"]:
-        return None, f"{day}: days before today are read-only."
-    value = st.parse_number(raw)
-    if value is not None and from_display:
-        value = grid.from_display(field, value)
-    message = st.validate_statistic(field, value, payload["total_rooms"])
-    if message:
-        label = grid.day_label(dt.date.fromisoformat(day))
-        return None, f"{label} · {message}"
-    updated = dict(edits)
-    forecast = day_row.get(f"forecast_{field}")
-    key = f"{day}|{field}"
-    if forecast is not None and abs(forecast - value) < 1e-9:
-        updated.pop(key, None)  # typed back to the saved value: no longer an edit
-    else:
-        updated[key] = value
-    # Occupancy and occupied rooms are two views of one input: keep only the last one typed.
-    if field in st.ROOM_INPUTS:
-        other = "occupied_rooms" if field == "occupancy" else "occupancy"
-        updated.pop(f"{day}|{other}", None)
-    return updated, None
 
 
 def _push_history(history: dict, edits: dict) -> dict:
@@ -365,7 +348,8 @@ def register(app: Dash) -> None:
     @app.callback(
         Output("ws-save", "disabled"),
         Output("stats-fill-down", "disabled"),
-        Output("stats-fill-history", "disabled"),
+        Output("stats-fill-proposal", "disabled"),
+        Output("stats-fill-budget", "disabled"),
         Input("ws-window", "data"),
     )
     def read_only_tools(handle):
@@ -379,7 +363,7 @@ def register(app: Dash) -> None:
         with get_db().read() as session:
             may_edit = can_edit_site(session, principal, int(payload["site_id"]), today())
         nothing_editable = not any(day["editable"] for day in payload["days"])
-        return not may_edit, nothing_editable, nothing_editable
+        return not may_edit, nothing_editable, nothing_editable, nothing_editable
 
     @app.callback(
         Output("ws-edits", "data", allow_duplicate=True),
@@ -740,61 +724,40 @@ def register(app: Dash) -> None:
         Output("ws-edits", "data", allow_duplicate=True),
         Output("ws-history", "data", allow_duplicate=True),
         Output("ws-message", "children", allow_duplicate=True),
-        Input("stats-fill-history", "n_clicks"),
+        Input("stats-fill-proposal", "n_clicks"),
+        Input("stats-fill-budget", "n_clicks"),
         State("ws-edits", "data"),
         State("ws-history", "data"),
         State("ws-window", "data"),
         State("ws-page", "data"),
+        State("ws-room-input", "value"),
         prevent_initial_call=True,
     )
-    def fill_from_history(_clicks, edits, history, handle, page):
+    def fill_month(_proposal, _budget, edits, history, handle, page, room_input):
+        """Every open day of the month shown takes the proposal (or the budget's spread) as
+        unsaved edits, with the month's change against the budget — a warning above the
+        variance thresholds (§7.5) — before anything is saved."""
         payload = _window(handle)
         principal = current_principal()
         if principal is None or not payload:
             raise PreventUpdate
-        with get_db().read() as session:
-            trend = statistics.history_trend(session, principal, payload["site_id"], today())
+        source = "budget" if ctx.triggered_id == "stats-fill-budget" else "proposal"
         year, month = payload["months"][page or 0]
-        prefix = f"{year}-{month:02d}"
-        updated, proposed_days = dict(edits or {}), 0
-        for day in payload["days"]:
-            if not (day["editable"] and day["day"].startswith(prefix)):
-                continue
-            if day.get("prior_valet_daily") is None:
-                continue  # no history for that weekday a year ago
-            prior = {f[len("prior_") :]: v for f, v in day.items() if f.startswith("prior_")}
-            proposal = st.propose_from_history(prior, trend["trend"], payload["total_rooms"])
-            for field in statistics.INPUT_FIELDS:
-                if field == "occupied_rooms":
-                    continue  # occupancy carries the room input
-                if payload["total_rooms"] == 0 and field in (*st.RATIO_INPUTS, "occupancy"):
-                    continue
-                result, problem = apply_cell(
-                    updated, payload, day["day"], field, proposal[field], from_display=False
-                )
-                if problem is None:
-                    updated = result
-            proposed_days += 1
-        if not proposed_days:
-            return (
-                no_update,
-                no_update,
-                _alert(
-                    "No history to propose from: the site has no actuals for these weekdays a "
-                    "year ago.",
-                    "yellow",
-                    alert_id="stats-history",
-                ),
-            )
+        with get_db().read() as session:
+            limits = submissions.thresholds(session)
+        fill = statistics_edits.fill_month(
+            payload, edits or {}, year, month, source, room_input or "occupancy", limits
+        )
+        if not fill.days:
+            return no_update, no_update, _alert(fill.message, "yellow", alert_id="stats-filled")
         return (
-            updated,
+            fill.edits,
             _push_history(history or {}, edits or {}),
             _alert(
-                f"Proposed {proposed_days} day(s) from the same weekday last year × this year's "
-                f"trend {trend['trend']:.1%} (last {trend['days']} days vs a year earlier). Review, "
-                "then Save — or Undo.",
-                "blue",
-                alert_id="stats-history",
+                fill.message,
+                "orange" if fill.warning else "blue",
+                title="Above the variance threshold" if fill.warning else None,
+                alert_id="stats-filled",
             ),
         )
 

@@ -331,35 +331,6 @@ def roll_up(days, total_rooms: int) -> dict:
     return result
 
 
-# --- Proposal from history (decision D10) -----------------------------------------------------
+# --- The prior year (decision D7) ------------------------------------------------------------
 
 PRIOR_YEAR_OFFSET = dt.timedelta(days=364)  # same weekday 52 weeks earlier (decision D7)
-
-
-def history_trend(recent_actual: float, same_days_prior_year: float) -> float:
-    """This year's trend = Σ recent actuals ÷ Σ the same weekdays a year earlier; 1 when the
-    prior year is empty."""
-    return recent_actual / same_days_prior_year if same_days_prior_year > 0 else 1.0
-
-
-def propose_from_history(prior_year_day: dict, trend: float, total_rooms: int) -> dict:
-    """Proposed inputs for a day: the same weekday 52 weeks earlier, vehicle counts and
-    occupancy scaled by ``trend``; drive-in and capture kept as they were (they are shares,
-    not volumes). Counts round to whole vehicles except monthly passes (daily shares);
-    occupancy is capped at 100%."""
-    proposal = {}
-    for f in COUNT_INPUTS:
-        value = prior_year_day.get(f, 0.0) * trend
-        # Whole vehicles round half up, as occupied rooms do.
-        proposal[f] = round(value, 4) if f.endswith("monthly") else float(np.floor(value + 0.5))
-    proposal["occupancy"] = min(1.0, prior_year_day.get("occupancy", 0.0) * trend)
-    if total_rooms > 0:
-        proposal["occupied_rooms"] = float(
-            occupied_rooms_from_occupancy(proposal["occupancy"], total_rooms)
-        )
-    else:
-        proposal["occupancy"] = 0.0
-        proposal["occupied_rooms"] = 0.0
-    for ratio in RATIO_INPUTS:
-        proposal[ratio] = prior_year_day.get(ratio, 0.0)
-    return proposal

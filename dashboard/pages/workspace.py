@@ -38,7 +38,27 @@ def _toolbar():
             dmc.Button(
                 "Fill down to month end", id="stats-fill-down", variant="default", size="xs"
             ),
-            dmc.Button("Fill from history", id="stats-fill-history", variant="default", size="xs"),
+            dmc.Tooltip(
+                dmc.Button(
+                    "Fill month from proposal",
+                    id="stats-fill-proposal",
+                    variant="default",
+                    size="xs",
+                ),
+                label="Every open day of the month shown takes the measured proposal (not saved "
+                "until Save; Undo takes it back)",
+                multiline=True,
+                w=260,
+            ),
+            dmc.Tooltip(
+                dmc.Button(
+                    "Fill month from budget", id="stats-fill-budget", variant="default", size="xs"
+                ),
+                label="Every open day of the month shown takes the budget's even spread (not "
+                "saved until Save; Undo takes it back)",
+                multiline=True,
+                w=260,
+            ),
             dmc.Button("Save", id="ws-save", size="xs"),
             dmc.Text(id="ws-dirty", size="sm", c="orange"),
         ],

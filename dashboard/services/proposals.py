@@ -262,4 +262,3 @@ def outdated(session: Session, site_ids: Sequence[int], today: dt.date) -> list[
         )
     )
     return [s for s in ids if s not in current]
-

@@ -25,7 +25,7 @@ from dashboard.domain import statistics as st
 from dashboard.domain.periods import add_months, days_in_month
 from dashboard.services import audit, month_locks, submissions, versioned
 from dashboard.services.save_results import Conflict, Problem
-from dashboard.services.scope import Principal, ScopeError, require_view, visible_sites
+from dashboard.services.scope import Principal, ScopeError, visible_sites
 
 WINDOW_MONTHS = 3
 FORWARD_LIMIT_DAYS = submissions.FORWARD_LIMIT_DAYS  # input up to a year ahead (§3.6)
@@ -183,6 +183,9 @@ def load_window(
         row = {"day": day, "editable": open_month and is_day_editable(day, today)}
         row.update(zip(_BUDGET_KEYS, line[:width], strict=True))
         row.update(zip(_FORECAST_KEYS, line[width : 2 * width], strict=True))
+        if day in proposed:  # what "Fill month from proposal" types, entry or not
+            proposal = proposed[day][1]
+            row.update({f"proposal_{f}": round(proposal.get(f, 0.0), 6) for f in INPUT_FIELDS})
         row["version"] = versions[i]
         row["source"] = sources[i]
         row["updated_by"] = editors[i]
@@ -347,28 +350,4 @@ def window_payload(window: StatisticsWindow) -> dict:
         "days": records,
         "rates": {f"{y}-{m:02d}": window.rates[(y, m)] for y, m in window.months},
         "locks": {f"{y}-{m:02d}": window.locks.get((y, m)) for y, m in window.months},
-    }
-
-
-TREND_DAYS = 28
-
-
-def history_trend(session: Session, principal: Principal, site_id: int, today: dt.date) -> dict:
-    """This year's trend against last year: Σ vehicles (and occupied rooms) over the last
-    ``TREND_DAYS`` loaded days ÷ Σ over the same weekdays 52 weeks earlier (decision D10)."""
-    require_view(session, principal, site_id, today)
-    last = today - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=TREND_DAYS - 1)
-    recent = repo.statistic_days(session, site_id, "actual", first, last)
-    prior = repo.statistic_days(
-        session, site_id, "actual", first - st.PRIOR_YEAR_OFFSET, last - st.PRIOR_YEAR_OFFSET
-    )
-    vehicles = list(st.COUNT_INPUTS)
-    recent_total = float(recent[vehicles].to_numpy().sum()) if len(recent) else 0.0
-    prior_total = float(prior[vehicles].to_numpy().sum()) if len(prior) else 0.0
-    return {
-        "trend": st.history_trend(recent_total, prior_total),
-        "recent_vehicles": recent_total,
-        "prior_vehicles": prior_total,
-        "days": len(recent),
     }

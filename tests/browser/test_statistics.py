@@ -167,18 +167,24 @@ def test_comparison_shows_budget_and_accuracy_read_only(workspace):
     assert not duo.driver.find_elements(By.CSS_SELECTOR, ".ag-cell-inline-editing")
 
 
-def test_fill_from_history_proposes_unsaved_edits(workspace):
+def test_fill_month_from_budget_then_undo(workspace):
+    """The month's open days take the budget as unsaved edits, with the change against the
+    budget said before anything is saved; Undo takes the fill back in one step."""
     browser, _ = workspace
     duo = browser.duo
-    duo.find_element("#stats-fill-history").click()
-    duo.wait_for_contains_text("#stats-history", "same weekday last year", timeout=15)
+    duo.find_element("#stats-fill-budget").click()
+    duo.wait_for_contains_text("#stats-filled", "from the budget's even spread", timeout=15)
+    assert "vs budget" in duo.find_element("#stats-filled").text
     until(lambda: duo.find_element("#ws-dirty").text.endswith("unsaved changes"), timeout=10)
-    # The proposals are edits like any other: Undo takes them back in one step.
+    until(lambda: "cell-unsaved" in _cell(duo, LATER, "valet_daily").get_attribute("class"), 10)
     duo.find_element("#stats-undo").click()
     until(lambda: duo.find_element("#ws-dirty").text == "", timeout=10)
-    # Nothing left to take back; the proposals can be done again.
     until(lambda: not duo.find_element("#stats-undo").is_enabled(), timeout=10)
     assert duo.find_element("#stats-redo").is_enabled()
+    # Back to the proposal the days showed: nothing left to fill from it.
+    duo.find_element("#stats-fill-proposal").click()
+    duo.wait_for_contains_text("#stats-filled", "already shows the proposal", timeout=15)
+    assert duo.get_logs() == []
 
 
 def test_keyboard_undo_and_redo(workspace):
@@ -249,6 +255,7 @@ def test_an_executive_sees_the_statistics_read_only_and_why(browser, portfolio):
     # Nothing to save or fill for someone who may not change the site.
     until(lambda: not duo.find_element("#ws-save").is_enabled(), timeout=10)
     assert not duo.find_element("#stats-fill-down").is_enabled()
-    assert not duo.find_element("#stats-fill-history").is_enabled()
+    assert not duo.find_element("#stats-fill-proposal").is_enabled()
+    assert not duo.find_element("#stats-fill-budget").is_enabled()
     assert not duo.find_element("#stats-undo").is_enabled()
     assert not duo.find_element("#stats-redo").is_enabled()

@@ -2,7 +2,6 @@
 §10, decisions D1, D3, D6, D7, D10). Every expected number is worked out by hand in a comment."""
 
 import datetime as dt
-import math
 
 import pytest
 
@@ -468,83 +467,3 @@ def test_roll_up_site_without_rooms_and_empty_input():
     assert total["drive_in_ratio"] == 0.0  # (0 + 0) ÷ 2
     assert st.roll_up([], 300) == {}
     assert st.roll_up(iter([]), 300) == {}
-
-
-# --- history_trend ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("recent", "prior", "expected"),
-    [
-        (1100.0, 1000.0, 1.1),  # 1,100 ÷ 1,000
-        (900.0, 1200.0, 0.75),  # 900 ÷ 1,200
-        (0.0, 400.0, 0.0),  # nothing this year ÷ 400
-        (500.0, 0.0, 1.0),  # empty prior year → neutral trend
-        (0.0, 0.0, 1.0),
-    ],
-)
-def test_history_trend(recent, prior, expected):
-    assert st.history_trend(recent, prior) == pytest.approx(expected)
-
-
-# --- propose_from_history ---------------------------------------------------------------------
-
-
-def test_propose_from_history_scales_counts_and_occupancy_keeps_ratios():
-    prior = {
-        "valet_daily": 40.0,
-        "self_daily": 23.0,
-        "valet_monthly": 1.23456,
-        "self_monthly": 7.0,
-        "valet_aggregator": 2.0,
-        "valet_comps": 6.0,
-        "self_comps": 1.0,
-        "occupancy": 0.7,
-        "drive_in_ratio": 0.35,
-        "capture_ratio": 0.6,
-    }
-    proposal = st.propose_from_history(prior, 1.1, 300)
-    assert proposal["valet_daily"] == 44.0  # 40 × 1.1 = 44
-    assert proposal["self_daily"] == 25.0  # 23 × 1.1 = 25.3 → 25 vehicles
-    assert proposal["valet_aggregator"] == 2.0  # 2 × 1.1 = 2.2 → 2
-    assert proposal["valet_comps"] == 7.0  # 6 × 1.1 = 6.6 → 7
-    assert proposal["self_comps"] == 1.0  # 1 × 1.1 = 1.1 → 1
-    assert proposal["self_aggregator"] == 0.0  # missing → 0 × 1.1 = 0
-    # monthly passes are daily shares: kept fractional, 4 decimals
-    assert proposal["valet_monthly"] == pytest.approx(1.358)  # 1.23456 × 1.1 = 1.358016 → 1.358
-    assert proposal["self_monthly"] == pytest.approx(7.7)  # 7 × 1.1 = 7.7, not rounded to 8
-    assert proposal["occupancy"] == pytest.approx(0.77)  # 0.7 × 1.1
-    assert proposal["occupied_rooms"] == 231.0  # 0.77 × 300 = 231
-    assert proposal["drive_in_ratio"] == 0.35  # shares are not volumes: unchanged
-    assert proposal["capture_ratio"] == 0.6
-    for field in st.COUNT_INPUTS:
-        if not field.endswith("monthly"):
-            assert proposal[field] == int(proposal[field])  # whole vehicles
-
-
-def test_propose_from_history_downward_trend():
-    prior = {"valet_daily": 40.0, "self_daily": 9.0, "occupancy": 0.8, "capture_ratio": 0.9}
-    proposal = st.propose_from_history(prior, 0.75, 200)
-    assert proposal["valet_daily"] == 30.0  # 40 × 0.75
-    assert proposal["self_daily"] == 7.0  # 9 × 0.75 = 6.75 → 7 vehicles
-    assert proposal["occupancy"] == pytest.approx(0.6)  # 0.8 × 0.75
-    assert proposal["occupied_rooms"] == 120.0  # 0.6 × 200
-    assert proposal["capture_ratio"] == 0.9  # unchanged
-    assert proposal["drive_in_ratio"] == 0.0  # missing → 0
-
-
-def test_propose_from_history_caps_occupancy_at_100_percent():
-    prior = {"occupancy": 0.95, "drive_in_ratio": 0.2}
-    proposal = st.propose_from_history(prior, 1.2, 300)
-    assert proposal["occupancy"] == 1.0  # 0.95 × 1.2 = 1.14 → capped at 100%
-    assert proposal["occupied_rooms"] == 300.0  # 100% of 300 rooms, never 342
-    assert proposal["drive_in_ratio"] == 0.2
-
-
-def test_propose_from_history_site_without_rooms():
-    prior = {"self_daily": 50.0, "occupancy": 0.5, "drive_in_ratio": 0.0, "capture_ratio": 0.0}
-    proposal = st.propose_from_history(prior, 1.2, 0)
-    assert proposal["self_daily"] == 60.0  # 50 × 1.2 = 60: counts still scale
-    assert proposal["occupancy"] == 0.0  # no rooms → no occupancy, whatever the history
-    assert proposal["occupied_rooms"] == 0.0
-    assert not any(math.isnan(v) for v in proposal.values())
