@@ -9,7 +9,14 @@ import datetime as dt
 from sqlalchemy import delete, select
 
 from dashboard.data import statistics_repo
-from dashboard.data.models import SiteProposalState, SiteStatisticDay, StatisticProposalDay
+from dashboard.data.models import (
+    JobCode,
+    PayrollBudgetMonth,
+    PayrollDay,
+    SiteProposalState,
+    SiteStatisticDay,
+    StatisticProposalDay,
+)
 from dashboard.domain import statistics as st
 from dashboard.domain.periods import days_in_month
 
@@ -71,3 +78,65 @@ def drop_proposals(db, site_id: int) -> None:
     with db.write() as session:
         session.execute(delete(StatisticProposalDay).where(StatisticProposalDay.site_id == site_id))
         session.execute(delete(SiteProposalState).where(SiteProposalState.site_id == site_id))
+
+
+def payroll_forecast_days(session, site_id: int, year: int, month: int) -> dict:
+    """(day, job code id) -> (hours, cost) of the month's forecast as the P&L counts it: the
+    saved forecast, else the schedule, else the code's budget month spread evenly — an hourly
+    code's × F, F = (mean proposed labor hours per day × days − salaried budget hours) ÷
+    hourly budget hours (≥ 0; 1 without a proposal)."""
+    n = days_in_month(year, month)
+    first, last = dt.date(year, month, 1), dt.date(year, month, n)
+    budget = {
+        r.job_code_id: (float(r.hours), float(r.cost))
+        for r in session.scalars(
+            select(PayrollBudgetMonth).where(
+                PayrollBudgetMonth.site_id == site_id,
+                PayrollBudgetMonth.year == year,
+                PayrollBudgetMonth.month == month,
+            )
+        )
+    }
+    salaried = {
+        c.id
+        for c in session.scalars(select(JobCode).where(JobCode.id.in_(list(budget))))
+        if c.is_salaried
+    }
+    proposed = [
+        p.labor_hours
+        for p in session.scalars(
+            select(StatisticProposalDay).where(
+                StatisticProposalDay.site_id == site_id,
+                StatisticProposalDay.day.between(first, last),
+            )
+        )
+    ]
+    hourly_budget = sum(h for c, (h, _) in budget.items() if c not in salaried)
+    salaried_budget = sum(h for c, (h, _) in budget.items() if c in salaried)
+    factor = 1.0
+    if proposed and hourly_budget > 0:
+        factor = max(0.0, (sum(proposed) / len(proposed) * n - salaried_budget) / hourly_budget)
+    stored = {
+        (r.day, r.job_code_id, r.kind): (float(r.hours), float(r.cost))
+        for r in session.scalars(
+            select(PayrollDay).where(
+                PayrollDay.site_id == site_id,
+                PayrollDay.day.between(first, last),
+                PayrollDay.kind.in_(("forecast", "scheduled")),
+            )
+        )
+    }
+    out = {}
+    codes = set(budget) | {code for _d, code, _k in stored}
+    for i in range(n):
+        day = first + dt.timedelta(days=i)
+        for code in codes:
+            if (day, code, "forecast") in stored:
+                out[(day, code)] = stored[(day, code, "forecast")]
+            elif (day, code, "scheduled") in stored:
+                out[(day, code)] = stored[(day, code, "scheduled")]
+            else:
+                hours, cost = budget.get(code, (0.0, 0.0))
+                f = 1.0 if code in salaried else factor
+                out[(day, code)] = (hours / n * f, cost / n * f)
+    return out

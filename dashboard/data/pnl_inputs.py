@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, Select, and_, cast, extract, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.data import figures as figures_repo
 from dashboard.data.frames import read_frame
@@ -218,16 +218,16 @@ def forecast_drivers_for_months(
         .group_by(p.site_id, year_of(p.day), month_of(p.day), p.job_code_id),
         [*KEYS, "job_code_id", "hours_saved", "cost_saved", "saved_days"],
     )
-    codes = payroll_budget(session, ids, months).merge(
-        keyed(pay_saved), on=[*KEYS, "job_code_id"], how="outer"
+    codes = (
+        payroll_budget(session, ids, months)
+        .merge(keyed(pay_saved), on=[*KEYS, "job_code_id"], how="outer")
+        .merge(schedule_sums(session, ids, months), on=[*KEYS, "job_code_id"], how="outer")
     )
-    codes = to_float(
-        codes.merge(grid, on=KEYS, how="inner"),
-        ["hours_budget", "cost_budget", "hours_saved", "cost_saved", "saved_days"],
+    codes = codes.merge(grid, on=KEYS, how="inner").merge(
+        labor_factors(session, ids, months), on=KEYS, how="left"
     )
-    unsaved = codes["days"] - codes["saved_days"]
-    codes["hours"] = _spread(codes["hours_saved"], codes["hours_budget"], unsaved, codes["days"])
-    codes["cost"] = _spread(codes["cost_saved"], codes["cost_budget"], unsaved, codes["days"])
+    codes = to_float(codes, [*_CODE_SUMS, "hours_saved", "cost_saved", "saved_days"])
+    codes = _code_forecast(session, codes, codes["days"] - codes["saved_days"], codes["days"])
     return _assemble(
         session,
         stats,
@@ -391,6 +391,121 @@ def payroll_budget(
     )
 
 
+_CODE_SUMS = [
+    "hours_budget",
+    "cost_budget",
+    "hours_scheduled",
+    "cost_scheduled",
+    "scheduled_days",
+]
+
+
+def schedule_sums(
+    session: Session,
+    ids: list[int],
+    months: Sequence[tuple[int, int]],
+    *,
+    after: Select | None = None,
+) -> pd.DataFrame:
+    """Per site-month and job code the schedule of the days nobody saved a forecast for:
+    site_id, year, month, job_code_id, hours_scheduled, cost_scheduled, scheduled_days.
+    ``after``: a subquery (site_id, through) — only days after the site's ``through``."""
+    p, f = PayrollDay, aliased(PayrollDay)
+    first, last = date_span(months)
+    entered = (
+        select(f.id)
+        .where(
+            f.site_id == p.site_id,
+            f.kind == "forecast",
+            f.day == p.day,
+            f.job_code_id == p.job_code_id,
+        )
+        .exists()
+    )
+    query = select(
+        p.site_id,
+        year_of(p.day),
+        month_of(p.day),
+        p.job_code_id,
+        func.sum(p.hours),
+        func.sum(p.cost),
+        func.count(),
+    ).where(p.site_id.in_(ids), p.kind == "scheduled", p.day >= first, p.day <= last, ~entered)
+    if after is not None:
+        query = query.outerjoin(after, after.c.site_id == p.site_id).where(
+            or_(after.c.through.is_(None), p.day > after.c.through)
+        )
+    return keyed(
+        read_frame(
+            session,
+            query.group_by(p.site_id, year_of(p.day), month_of(p.day), p.job_code_id),
+            [*KEYS, "job_code_id", "hours_scheduled", "cost_scheduled", "scheduled_days"],
+        )
+    ).astype({"job_code_id": int})
+
+
+def labor_factors(
+    session: Session, ids: list[int], months: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """Per site-month the factor on the hourly job codes' budget that makes the month's hours
+    the proposal's (``dashboard.services.proposals``: labor hours from the proposed volume):
+    (mean proposed hours per day × the month's days − the salaried codes' budget hours) ÷
+    the hourly codes' budget hours, never below 0; NaN where the month has no proposal or no
+    hourly budget: site_id, year, month, labor_factor."""
+    p = StatisticProposalDay
+    first, last = date_span(months)
+    proposed = read_frame(
+        session,
+        select(p.site_id, year_of(p.day), month_of(p.day), func.avg(p.labor_hours))
+        .where(p.site_id.in_(ids), p.day >= first, p.day <= last)
+        .group_by(p.site_id, year_of(p.day), month_of(p.day)),
+        [*KEYS, "proposed_per_day"],
+    )
+    b = PayrollBudgetMonth
+    budget = read_frame(
+        session,
+        select(b.site_id, b.year, b.month, JobCode.is_salaried, func.sum(b.hours))
+        .join(JobCode, JobCode.id == b.job_code_id)
+        .where(b.site_id.in_(ids), in_months(b.year, b.month, months))
+        .group_by(b.site_id, b.year, b.month, JobCode.is_salaried),
+        [*KEYS, "salaried", "hours"],
+    )
+    grid = month_grid(ids, months).merge(keyed(proposed), on=KEYS, how="left")
+    budget = keyed(budget)
+    budget["hours"] = pd.to_numeric(budget["hours"], errors="coerce").astype(float)
+    budget["salaried"] = budget["salaried"].astype(bool)
+    for flag, column in ((True, "salaried_hours"), (False, "hourly_hours")):
+        part = budget[budget["salaried"] == flag][[*KEYS, "hours"]]
+        grid = grid.merge(part.rename(columns={"hours": column}), on=KEYS, how="left")
+    grid = to_float(grid, ["salaried_hours", "hourly_hours"])
+    grid["proposed_per_day"] = pd.to_numeric(grid["proposed_per_day"], errors="coerce")
+    hourly = grid["hourly_hours"].where(grid["hourly_hours"] > 0)
+    factor = (grid["proposed_per_day"] * grid["days"] - grid["salaried_hours"]) / hourly
+    grid["labor_factor"] = factor.clip(lower=0.0)
+    return grid[[*KEYS, "labor_factor"]]
+
+
+def salaried_codes(session: Session, code_ids: Iterable) -> set[int]:
+    """The salaried job codes among ``code_ids``."""
+    ids = sorted({int(c) for c in pd.Series(list(code_ids)).dropna()})
+    if not ids:
+        return set()
+    return set(session.scalars(select(JobCode.id).where(JobCode.id.in_(ids), JobCode.is_salaried)))
+
+
+def _code_forecast(session: Session, codes: pd.DataFrame, unsaved, days) -> pd.DataFrame:
+    """Hours and cost per job code of the days nobody saved (``unsaved`` of ``days``): the
+    schedule where there is one, else the code's budget — an hourly code's scaled to the
+    month's proposed labor hours (``labor_factor``) — spread evenly; + the saved days."""
+    salaried = codes["job_code_id"].isin(salaried_codes(session, codes["job_code_id"]))
+    factor = codes["labor_factor"].where(~salaried & codes["labor_factor"].notna(), 1.0)
+    budget_days = (unsaved - codes["scheduled_days"]).clip(lower=0)
+    share = factor * budget_days / days
+    codes["hours"] = codes["hours_saved"] + codes["hours_scheduled"] + codes["hours_budget"] * share
+    codes["cost"] = codes["cost_saved"] + codes["cost_scheduled"] + codes["cost_budget"] * share
+    return codes
+
+
 def _assemble(
     session: Session,
     stats: pd.DataFrame,
@@ -399,19 +514,7 @@ def _assemble(
     other_expense: pd.DataFrame,
 ) -> Drivers:
     """Month-level drivers from the statistics and the per-code payroll."""
-    code_ids = sorted({int(c) for c in codes["job_code_id"].dropna()})
-    salaried_codes = (
-        {
-            code_id
-            for code_id, salaried in session.execute(
-                select(JobCode.id, JobCode.is_salaried).where(JobCode.id.in_(code_ids))
-            )
-            if salaried
-        }
-        if code_ids
-        else set()
-    )
-    salaried = codes["job_code_id"].isin(salaried_codes).to_numpy()
+    salaried = codes["job_code_id"].isin(salaried_codes(session, codes["job_code_id"])).to_numpy()
     codes = codes.assign(
         hourly_payroll=np.where(salaried, 0.0, codes["cost"]),
         salaried_payroll=np.where(salaried, codes["cost"], 0.0),
@@ -605,31 +708,25 @@ def trending_drivers(session: Session, site_ids: Sequence[int], today: dt.date) 
     pay_through = read_frame(
         session, select(loaded_pay.c.site_id, loaded_pay.c.through), ["site_id", "through"]
     )
+    scheduled = schedule_sums(session, ids, months, after=loaded_pay).drop(
+        columns=["year", "month"]
+    )
     codes = payroll_budget(session, ids, months).drop(columns=["year", "month"])
-    for part in (pay_actual, pay_saved):
+    for part in (pay_actual, pay_saved, scheduled):
         codes = codes.merge(
             part.astype({"site_id": int, "job_code_id": int}), on=code_keys, how="outer"
         )
     codes = codes.merge(pay_through.astype({"site_id": int}), on="site_id", how="left")
+    factors = labor_factors(session, ids, months)[["site_id", "labor_factor"]]
+    codes = codes.merge(factors, on="site_id", how="left")
     codes = to_float(
         codes,
-        [
-            "hours_budget",
-            "cost_budget",
-            "hours_actual",
-            "cost_actual",
-            "hours_saved",
-            "cost_saved",
-            "saved_days",
-        ],
+        [*_CODE_SUMS, "hours_actual", "cost_actual", "hours_saved", "cost_saved", "saved_days"],
     )
     unsaved = remaining_days(codes["through"]) - codes["saved_days"]
-    codes["hours"] = codes["hours_actual"] + _spread(
-        codes["hours_saved"], codes["hours_budget"], unsaved, n
-    )
-    codes["cost"] = codes["cost_actual"] + _spread(
-        codes["cost_saved"], codes["cost_budget"], unsaved, n
-    )
+    codes = _code_forecast(session, codes, unsaved, n)
+    codes["hours"] += codes["hours_actual"]
+    codes["cost"] += codes["cost_actual"]
     codes["year"], codes["month"] = year, month
     return _assemble(
         session,

@@ -15,9 +15,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from dashboard.data import pnl_inputs
 from dashboard.data import statistics_repo as repo
 from dashboard.data.models import (
     JobCode,
@@ -146,8 +148,9 @@ def load_month(
 
     ``cells`` maps "YYYY-MM-DD|<code id>" to the day's values per flavour: ``b``/``bc``
     budget hours/cost, ``s``/``sc`` scheduled, ``a``/``ac`` actual, ``f``/``fc``/``fr``
-    forecast hours/cost/revenue, ``v`` the saved forecast version (0 = the forecast is still
-    the budget copy). ``lead`` holds hours of the previous month's days of the first overtime
+    forecast hours/cost/revenue, ``v`` the saved forecast version (0 = nobody saved the cell:
+    its forecast is the schedule where there is one, else the budget scaled to the month's
+    proposed labor hours, ``pnl_inputs.labor_factors``). ``lead`` holds hours of the previous month's days of the first overtime
     week (actual where loaded, else forecast) so overtime at the month edge is right.
     """
     require_view(session, principal, site_id, today)
@@ -195,6 +198,8 @@ def load_month(
             PayrollDay.day <= last,
         )
     ).all()
+    factors = pnl_inputs.labor_factors(session, [site_id], [(year, month)])["labor_factor"]
+    factor = float(factors.iloc[0]) if len(factors) and pd.notna(factors.iloc[0]) else 1.0
     cells: dict[str, dict] = {}
     lead: dict[str, float] = {}
     lead_actual: set[str] = set()
@@ -211,7 +216,8 @@ def load_month(
                 continue
             month_hours, month_cost = budget.get(code.id, (0.0, 0.0))
             hours, cost = pr.budget_day(month_hours, month_cost, n_days)
-            cell.update(b=hours, bc=cost, f=hours, fc=cost, fr=0.0)
+            # Nobody saved it: the budget scaled to the month's proposed labor hours.
+            cell.update(b=hours, bc=cost, f=hours * factor, fc=cost * factor, fr=0.0)
     for day, code_id, kind, hours, cost, revenue, version in stored:
         if code_id not in by_code:
             continue
@@ -229,6 +235,9 @@ def load_month(
             cell.update(a=float(hours), ac=float(cost))
         elif kind == "forecast" and not by_code[code_id].salaried:
             cell.update(f=float(hours), fc=float(cost), fr=float(revenue), v=int(version))
+    for key, cell in cells.items():  # a schedule wins over the budget where nobody saved
+        if "s" in cell and not cell["v"] and not by_code[int(key.split("|")[1])].salaried:
+            cell.update(f=cell["s"], fc=cell["sc"])
     groups: dict[int, dict] = {}
     for code in codes:
         if code.group_id is not None:

@@ -170,3 +170,31 @@ def test_mode_switch_is_saved_and_audited(db, portfolio):
     edit = payroll.PayrollEdit(dt.date(2026, 12, 23), "code", code["id"], 5)
     assert _save(db, person, site_id, [edit], mode=pr.CODE_MODE).ok
     assert _load(db, person, site_id)["mode"] == pr.CODE_MODE
+
+
+def test_the_tab_shows_the_schedule_then_the_budget_scaled_to_the_proposal(db, portfolio):
+    """A cell nobody saved: the schedule where there is one (the next two weeks), else the
+    code's budget day × the month's factor from the proposed labor hours."""
+    from tests.forecast_days import payroll_forecast_days
+
+    site_id = _site(portfolio, plh=False)
+    person = person_for_site(db, portfolio, site_id)
+    data = _load(db, person, site_id)
+    with db.read() as session:
+        expected = payroll_forecast_days(session, site_id, *MONTH)
+    hourly = [c for c in data["codes"] if not c["salaried"]]
+    scheduled = scaled = 0
+    for day in data["days"]:
+        for code in hourly:
+            cell = data["cells"][f"{day}|{code['id']}"]
+            if cell["v"]:
+                continue
+            hours, cost = expected[(dt.date.fromisoformat(day), code["id"])]
+            assert cell["f"] == pytest.approx(hours, abs=1e-6), (day, code["id"])
+            assert cell["fc"] == pytest.approx(cost, abs=1e-6), (day, code["id"])
+            if "s" in cell:
+                assert cell["f"] == cell["s"]
+                scheduled += 1
+            elif abs(cell["f"] - cell["b"]) > 1e-6:
+                scaled += 1
+    assert scheduled > 0 and scaled > 0  # December: two weeks of schedule, then the proposal

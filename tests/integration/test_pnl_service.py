@@ -19,6 +19,7 @@ from dashboard.data.models import (
     Site,
     SiteStatisticDay,
     StatisticBudgetMonth,
+    StatisticProposalDay,
     User,
 )
 from dashboard.domain import pnl as pnl_domain
@@ -31,7 +32,7 @@ from dashboard.services import statistics as stats
 from dashboard.services.accounts import principal_of
 from dashboard.services.scope import visible_site_ids
 from tests.conftest import TEST_TODAY, person_for_site
-from tests.forecast_days import drop_proposals, forecast_days
+from tests.forecast_days import drop_proposals, forecast_days, payroll_forecast_days
 
 LINES = pnl_domain.PNL_LINES
 EXPENSES = pnl_domain.FLC_EXPENSE_LINES
@@ -209,6 +210,38 @@ def test_future_month_nobody_saved_is_driven_by_the_stored_proposal(db, portfoli
     assert row["external_revenue"] == pytest.approx(expected, abs=1e-6)
 
 
+def test_hours_of_a_month_nobody_saved_are_the_proposed_labor_hours(db, portfolio):
+    """Every job code's budget is scaled so that the month's hours are the proposal's (labor
+    from the proposed volume); without a proposal they are the budget's."""
+    from dashboard.data import pnl_inputs
+
+    site_id, year, month = 4, 2027, 6
+    first, last = dt.date(year, month, 1), dt.date(year, month, days_in_month(year, month))
+    assert _count(db, PayrollDay, site_id, first, last) == 0
+    with db.read() as session:
+        proposed = session.scalars(
+            select(StatisticProposalDay.labor_hours).where(
+                StatisticProposalDay.site_id == site_id,
+                StatisticProposalDay.day.between(first, last),
+            )
+        ).all()
+        budget_hours = session.scalar(
+            select(func.sum(PayrollBudgetMonth.hours)).where(
+                PayrollBudgetMonth.site_id == site_id,
+                PayrollBudgetMonth.year == year,
+                PayrollBudgetMonth.month == month,
+            )
+        )
+        drivers = pnl_inputs.forecast_drivers(session, [site_id], year, [month]).months
+    assert len(proposed) == days_in_month(year, month)
+    assert abs(sum(proposed) - budget_hours) > 1.0  # the proposal is not the budget here
+    assert drivers["labor_hours"].iloc[0] == pytest.approx(sum(proposed), rel=1e-9)
+    drop_proposals(db, site_id)
+    with db.read() as session:
+        drivers = pnl_inputs.forecast_drivers(session, [site_id], year, [month]).months
+    assert drivers["labor_hours"].iloc[0] == pytest.approx(budget_hours, rel=1e-9)
+
+
 def _unsaved_day(session, site_id, year, month) -> float:
     """External revenue of a forecast day nobody saved, as the statistics tab shows it."""
     counts = statistics_repo.budget_month_values(session, site_id, [(year, month)])
@@ -353,14 +386,18 @@ def test_trending_month_blends_actual_days_with_the_forecast_of_the_rest(db, por
     through = pnl_domain.last_loaded_day(actual)
     assert through == TEST_TODAY - dt.timedelta(days=1)  # the demo loads through yesterday
     expected_revenue = pnl_domain.month_to_date_blend(actual, forecast, through)
-    # Payroll: actual dollars to date + per code the saved forecast or the budget's daily share.
+    # Payroll: actual dollars to date + per code the saved forecast, else the schedule, else
+    # the budget's daily share scaled to the proposed labor hours.
+    with db.read() as session:
+        pay_shown = payroll_forecast_days(session, site_id, year, month)
+    assert pay_budget
     pay_actual: dict[dt.date, float] = {}
-    pay_forecast = {d: sum(pay_budget.values()) / n for d in every_day}
-    for d, kind, code, cost in pay:
+    pay_forecast = dict.fromkeys(every_day, 0.0)
+    for (d, _code), (_hours, cost) in pay_shown.items():
+        pay_forecast[d] += cost
+    for d, kind, _code, cost in pay:
         if kind == "actual":
             pay_actual[d] = pay_actual.get(d, 0.0) + cost
-        else:
-            pay_forecast[d] += cost - pay_budget.get(code, 0.0) / n
     expected_payroll = pnl_domain.month_to_date_blend(
         pay_actual, pay_forecast, pnl_domain.last_loaded_day(pay_actual)
     )
@@ -662,7 +699,6 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
     assert result.ok, result
 
     with db.read() as session:
-        days = days_in_month(year, month)
         saved = session.execute(
             select(func.sum(SiteStatisticDay.external_revenue), func.count()).where(
                 SiteStatisticDay.site_id == site_id,
@@ -680,14 +716,8 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
         shown = forecast_days(session, site_id, first, last)
         external = sum(revenue for revenue, _rooms, _source in shown.values())
         assert stat_budget is not None
-        budget_cost = dict(
-            session.execute(
-                select(PayrollBudgetMonth.job_code_id, PayrollBudgetMonth.cost).where(
-                    PayrollBudgetMonth.site_id == site_id,
-                    PayrollBudgetMonth.year == year,
-                    PayrollBudgetMonth.month == month,
-                )
-            ).all()
+        payroll_total = sum(
+            cost for _hours, cost in payroll_forecast_days(session, site_id, year, month).values()
         )
         saved_pay = {
             code_id: (float(cost), n)
@@ -701,11 +731,6 @@ def test_one_sites_saved_forecast_month_matches_figures_computed_from_the_stored
                 .group_by(PayrollDay.job_code_id)
             )
         }
-    payroll_total = sum(
-        saved_pay.get(c, (0.0, 0))[0]
-        + float(budget_cost.get(c, 0.0)) * (days - saved_pay.get(c, (0.0, 0))[1]) / days
-        for c in set(budget_cost) | set(saved_pay)
-    )
     assert saved[1] >= 2 and any(n >= 2 for _, n in saved_pay.values())
 
     tiers = portfolio["share_tier"]
