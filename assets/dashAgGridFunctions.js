@@ -27,7 +27,6 @@ dagfuncs.formatStat = function (value, isPercent) {
   return number.toLocaleString("en-US", { maximumFractionDigits: 2 });
 };
 
-// A forecast cell whose value differs from the day's budget (blue, CONVENTIONS.md §6).
 // Statistics grid: where a forecast cell's value comes from — "entry" (saved), "proposal"
 // (measured), "budget" (spread) — for cells without an unsaved edit; none for actual days.
 dagfuncs.isUnsavedEdit = function (params) {

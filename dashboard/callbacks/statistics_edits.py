@@ -140,3 +140,87 @@ def fill_month(
             "what that does to FLC."
         )
     return Fill(updated, days, message, warning=flag is not None)
+
+
+def _weights(days: list[dict], field: str) -> list[float]:
+    """The day profile a total is spread by: the proposal's, else the budget's (even)."""
+    for source in ("proposal", "budget"):
+        weights = [day.get(f"{source}_{field}") for day in days]
+        if all(w is not None for w in weights) and sum(weights) > 0:
+            return [float(w) for w in weights]
+    return [1.0] * len(days)
+
+
+def spread_bucket(
+    edits: dict,
+    payload: dict,
+    first: str,
+    last: str,
+    field: str,
+    raw,
+    room_input: str,
+) -> tuple[dict | None, str | None]:
+    """A total typed in the Weekly or Monthly view (days ``first`` .. ``last``), as day edits
+    of its open days (§14: daily entry far ahead is wasted effort), or (None, message):
+
+    * a count or occupied rooms: the total less what the past days of the bucket hold, spread
+      by the proposal's day profile (weekday pattern, holidays; ``st.spread_total``);
+    * occupancy: the occupied rooms it means over the bucket's days, spread the same way;
+    * drive-in and capture (averaged by the roll-up): every open day the value that makes
+      the bucket's average the one typed.
+
+    The bucket's roll-up then reads back what was typed. All days or none: a day the rules
+    refuse refuses the whole total."""
+    label = f"{grid.day_label(dt.date.fromisoformat(first))} – {grid.day_label(dt.date.fromisoformat(last))}"
+    value = st.parse_number(raw)
+    if value is None:
+        return None, f"{label} · Enter a number."
+    value = grid.from_display(field, value)
+    rooms = payload["total_rooms"]
+    days = [d for d in payload["days"] if first <= d["day"] <= last]
+    open_days = [d for d in days if d["editable"]]
+    if not open_days:
+        return None, f"{label} · Every day of it is past or locked: nothing to change."
+    shown = {
+        d["day"]: st.shown_day_values(d, edits, rooms, payload["rates"][d["day"][:7]], room_input)[
+            0
+        ]
+        for d in days
+    }
+    closed = [d["day"] for d in days if not d["editable"]]
+    if field in (*st.COUNT_INPUTS, "occupied_rooms", "occupancy"):
+        measure = "occupied_rooms" if field in st.ROOM_INPUTS else field
+        target = value * rooms * len(days) if field == "occupancy" else value
+        fixed = sum(float(shown[d].get(measure) or 0.0) for d in closed)
+        if target < fixed - 1e-9:
+            held = (
+                grid.to_display(field, fixed / (rooms * len(days)))
+                if field == "occupancy"
+                else fixed
+            )
+            unit = "%" if field == "occupancy" else ""
+            return None, (
+                f"{label} · Its past days already hold {held:,.1f}{unit}: the total cannot be less."
+            )
+        rest = max(target - fixed, 0.0)
+        weights = _weights(open_days, measure)
+        if measure == "occupied_rooms":  # whole rooms: to the nearest room of the total
+            parts = st.spread_whole(round(rest), weights)
+            if field == "occupancy":
+                parts = [part / rooms for part in parts]
+        elif float(rest).is_integer():  # a whole number of vehicles: whole vehicles a day
+            parts = st.spread_whole(int(rest), weights)
+        else:
+            parts = st.spread_total(rest, weights)
+    elif field in st.RATIO_INPUTS:
+        fixed = sum(float(shown[d].get(field) or 0.0) for d in closed)
+        parts = [(value * len(days) - fixed) / len(open_days)] * len(open_days)
+    else:
+        return None, f"{label} · {field} is not an input."
+    updated = dict(edits)
+    for day, part in zip(open_days, parts, strict=True):
+        result, problem = apply_cell(updated, payload, day["day"], field, part, from_display=False)
+        if problem:
+            return None, f"{label} · {problem}"
+        updated = result
+    return updated, None

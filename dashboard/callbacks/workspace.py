@@ -105,6 +105,22 @@ def _cache():
     return current_app.extensions["dashboard.cache"]
 
 
+def _bucket_ends(payload: dict, view: str | None) -> dict[str, str]:
+    """First day -> last day of each week (of every month of the window) or month, for the
+    Weekly and Monthly views; empty for the Daily view."""
+    if view not in ("weekly", "monthly"):
+        return {}
+    ends = {}
+    for year, month in payload["months"]:
+        if view == "monthly":
+            last = calendar.monthrange(year, month)[1]
+            ends[f"{year}-{month:02d}-01"] = f"{year}-{month:02d}-{last:02d}"
+        else:
+            for first, last, _label in st.week_buckets(year, month):
+                ends[first.isoformat()] = last.isoformat()
+    return ends
+
+
 def _push_history(history: dict, edits: dict) -> dict:
     return {"undo": (history.get("undo", []) + [edits])[-HISTORY_LIMIT:], "redo": []}
 
@@ -303,10 +319,12 @@ def register(app: Dash) -> None:
             None
             if daily
             else dmc.Alert(
-                "Weekly and monthly views are read-only roll-ups: editing is only possible in the "
-                "Daily view.",
+                f"{'Weekly' if view == 'weekly' else 'Monthly'} entry: a total typed here is "
+                "spread over the open days by the proposal's day profile (weekday pattern, "
+                "holidays); occupancy and the ratios apply to every open day. Past days keep "
+                "their actuals.",
                 color="blue",
-                id="stats-readonly-banner",
+                id="stats-bucket-banner",
             )
         )
         if compare != "forecast":
@@ -315,13 +333,17 @@ def register(app: Dash) -> None:
                 color="gray",
                 id="stats-readonly-banner",
             )
-        elif daily:
+        else:
             # Decided on the server with the save's own rules (role, scope, the month's
-            # submission state): the grid's cells are read-only and the page says why.
-            year, month = months[page]
-            reason = (payload.get("locks") or {}).get(f"{year}-{month:02d}")
-            if reason:
-                banner = dmc.Alert(f"Read-only: {reason}", color="gray", id="stats-readonly-banner")
+            # submission state): the grid's cells are read-only and the page says why (the
+            # Monthly view: when no month of the window is open).
+            locks = payload.get("locks") or {}
+            shown = months if view == "monthly" else [months[page]]
+            reasons = [locks.get(f"{y}-{m:02d}") for y, m in shown]
+            if all(reasons):
+                banner = dmc.Alert(
+                    f"Read-only: {reasons[0]}", color="gray", id="stats-readonly-banner"
+                )
         single_page = view == "monthly"
         dirty = f"{len(edits)} unsaved change{'s' if len(edits) != 1 else ''}" if edits else ""
         # A page flip changes the rows and the pager only: the columns (resending them makes
@@ -373,22 +395,40 @@ def register(app: Dash) -> None:
         State("ws-edits", "data"),
         State("ws-history", "data"),
         State("ws-window", "data"),
+        State("ws-view", "value"),
+        State("ws-room-input", "value"),
         prevent_initial_call=True,
     )
-    def cell_changed(changes, edits, history, handle):
+    def cell_changed(changes, edits, history, handle, view, room_input):
         payload = _window(handle)
         if not changes or not payload or current_principal() is None:
             raise PreventUpdate
         updated, problems = dict(edits or {}), []
+        buckets = _bucket_ends(payload, view)
         for change in changes:
-            result, problem = apply_cell(
-                updated,
-                payload,
-                change["rowId"],
-                change["colId"],
-                change.get("value"),
-                from_display=True,
-            )
+            row_id = str(change.get("rowId"))
+            if buckets:  # a week or month total: spread over its open days
+                if row_id not in buckets:
+                    problems.append(f"{row_id}: not a week or month of this window.")
+                    continue
+                result, problem = statistics_edits.spread_bucket(
+                    updated,
+                    payload,
+                    row_id,
+                    buckets[row_id],
+                    change["colId"],
+                    change.get("value"),
+                    room_input or "occupancy",
+                )
+            else:
+                result, problem = apply_cell(
+                    updated,
+                    payload,
+                    row_id,
+                    change["colId"],
+                    change.get("value"),
+                    from_display=True,
+                )
             if problem:
                 problems.append(problem)
             else:

@@ -57,9 +57,11 @@ def column_defs(
 ) -> list[dict]:
     """Date | room input | counts | ratios | derived (read-only) — DOMAIN.md §3.3 order.
 
-    ``daily`` grids of the forecast are editable; comparison grids are read-only, and the
-    accuracy comparison shows (actual − forecast) ÷ forecast with arrows."""
-    editing = daily and compare == "forecast"
+    Forecast grids are editable — ``daily`` by day, else by week or month (a total spread
+    over the days: ``callbacks.statistics_edits.spread_bucket``); comparison grids are
+    read-only, and the accuracy comparison shows (actual − forecast) ÷ forecast with
+    arrows."""
+    editing = compare == "forecast"  # daily cells, or week / month totals spread over days
     has_rooms = total_rooms > 0
     other_room = "occupied_rooms" if room_input == "occupancy" else "occupancy"
 
@@ -211,7 +213,8 @@ def comparison_rows(payload: dict, month_index: int, compare: str) -> list[dict]
 def bucket_rows(
     payload: dict, edits: dict, month_index: int | None, room_input: str, view: str
 ) -> list[dict]:
-    """Read-only weekly (weeks of one month) or monthly (the three months) roll-ups."""
+    """Weekly (weeks of one month) or monthly (the three months) roll-ups of the forecast as
+    shown; a bucket with an open day takes a typed total (``spread_bucket``)."""
     total_rooms = payload["total_rooms"]
     per_day = {}
     for day_row in payload["days"]:
@@ -240,8 +243,14 @@ def bucket_rows(
         row = {
             "row_id": first.isoformat(),
             "day": first.isoformat(),
+            "last": last.isoformat(),
             "label": label,
-            "editable": False,
+            # A total can be typed while one day of the bucket is open; it goes to those days.
+            "editable": any(
+                d["editable"]
+                for d in payload["days"]
+                if first.isoformat() <= d["day"] <= last.isoformat()
+            ),
             "version": 0,
         }
         for field in SHORT_LABELS:

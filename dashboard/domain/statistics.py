@@ -331,6 +331,34 @@ def roll_up(days, total_rooms: int) -> dict:
     return result
 
 
+def spread_total(total: float, weights) -> list[float]:
+    """``total`` over days in proportion to ``weights`` (a day profile, e.g. the proposal's:
+    weekday pattern and holidays), evenly when the weights are all 0 (or negative, or not
+    numbers). The parts add up to ``total``: the last part is the total less the others, so
+    a typed week or month total reads back as typed."""
+    clean = [w if isinstance(w, int | float) and w > 0 and w == w else 0.0 for w in weights]
+    if not clean:
+        return []
+    weight_sum = sum(clean)
+    if weight_sum <= 0:
+        clean, weight_sum = [1.0] * len(clean), float(len(clean))
+    parts = [total * w / weight_sum for w in clean[:-1]]
+    return [*parts, total - sum(parts)]
+
+
+def spread_whole(total: int, weights) -> list[int]:
+    """``spread_total`` in whole units (rooms, vehicles) adding up to ``total`` exactly: each
+    day the whole part of its share, the units left over to the days with the largest
+    fractions (the earliest first on a tie)."""
+    shares = spread_total(float(total), weights)
+    whole = [int(np.floor(x + 1e-9)) for x in shares]
+    left = int(total) - sum(whole)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - whole[i]), i))
+    for i in order[:left]:
+        whole[i] += 1
+    return whole
+
+
 # --- The prior year (decision D7) ------------------------------------------------------------
 
 PRIOR_YEAR_OFFSET = dt.timedelta(days=364)  # same weekday 52 weeks earlier (decision D7)

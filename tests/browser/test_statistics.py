@@ -259,3 +259,35 @@ def test_an_executive_sees_the_statistics_read_only_and_why(browser, portfolio):
     assert not duo.find_element("#stats-fill-budget").is_enabled()
     assert not duo.find_element("#stats-undo").is_enabled()
     assert not duo.find_element("#stats-redo").is_enabled()
+
+
+def _choose_view(duo, label):
+    option = duo.driver.find_element(
+        By.XPATH, f"//*[@id='ws-view']//label[normalize-space()='{label}']"
+    )
+    duo.driver.execute_script("window.scrollTo(0, 0);")  # the view switch sits at the top
+    option.click()
+
+
+def test_a_week_total_typed_in_the_weekly_view_is_spread_over_its_days(workspace):
+    """Weekly entry (§14): 700 valet daily for December 6–12 reads back as 700 in the week's
+    row; the Daily view shows the seven days as unsaved edits that add up to it."""
+    browser, _ = workspace
+    duo = browser.duo
+    duo.find_element("#stats-next").click()
+    duo.wait_for_text_to_equal("#stats-page-label", "Page 2 of 3", timeout=10)
+    _choose_view(duo, "Weekly")
+    duo.wait_for_contains_text("#stats-bucket-banner", "Weekly entry", timeout=10)
+    week = "2026-12-06"
+    duo.wait_for_element(f".ag-row[row-id='{week}'] .ag-cell[col-id='valet_daily']", timeout=10)
+    _type_into(duo, week, "valet_daily", "700")
+    until(lambda: _cell(duo, week, "valet_daily").text == "700", timeout=10)
+    duo.wait_for_text_to_equal("#ws-dirty", "7 unsaved changes", timeout=10)
+    _choose_view(duo, "Daily")
+    duo.wait_for_element("[row-id='2026-12-12'] .ag-cell[col-id='valet_daily']", timeout=10)
+    days = [f"2026-12-{d:02d}" for d in range(6, 13)]
+    values = [float(_cell(duo, d, "valet_daily").text.replace(",", "")) for d in days]
+    assert sum(values) == 700 and all(v == int(v) for v in values)
+    assert len(set(values)) > 1  # the proposal's weekday profile, not an even spread
+    assert all("cell-unsaved" in _cell(duo, d, "valet_daily").get_attribute("class") for d in days)
+    assert duo.get_logs() == []

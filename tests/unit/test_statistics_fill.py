@@ -98,3 +98,104 @@ def test_a_hotel_fills_its_room_input_and_ratios(room_input):
         "2027-03-01|drive_in_ratio": 0.3,
         "2027-03-01|capture_ratio": 0.5,
     }
+
+
+# --- Weekly and monthly entry: a total spread over the open days -----------------------------
+
+
+def test_spread_total_follows_the_weights_and_adds_up():
+    assert st.spread_total(100.0, [1, 3]) == [25.0, 75.0]
+    assert st.spread_total(90.0, [0, 0, 0]) == [30.0, 30.0, 30.0]  # no profile: evenly
+    assert st.spread_total(10.0, [2.0, None, 3.0]) == [4.0, 0.0, 6.0]
+    parts = st.spread_total(100.0, [1, 1, 1])
+    assert parts[:2] == [100 / 3, 100 / 3] and sum(parts) == 100.0
+    assert st.spread_total(5.0, []) == []
+
+
+def test_spread_whole_gives_the_leftover_units_to_the_largest_fractions():
+    # Shares 100 × (1, 2, 4) / 7 = 14.29, 28.57, 57.14: floors 14 + 28 + 57 = 99, one left,
+    # to the largest fraction (.57 of the second day).
+    assert st.spread_whole(100, [1, 2, 4]) == [14, 29, 57]
+    # Even thirds of 10: 3.33 each, one left, the earliest first.
+    assert st.spread_whole(10, [1, 1, 1]) == [4, 3, 3]
+    assert st.spread_whole(0, [1, 2]) == [0, 0]
+
+
+def _week(proposals, editable, forecast=10.0):
+    days = []
+    for i, (proposal, open_) in enumerate(zip(proposals, editable, strict=True)):
+        day = _day(f"2027-03-{i + 1:02d}", editable=open_, forecast=forecast, proposal=proposal)
+        days.append(day)
+    return _window(days)
+
+
+def test_a_typed_week_total_is_spread_by_the_proposal_profile_and_reads_back():
+    from dashboard.callbacks.statistics_edits import spread_bucket
+
+    # Proposal valet daily 10, 20, 30, 40 on four open days: a total of 200 → 20, 40, 60, 80.
+    window = _week([10.0, 20.0, 30.0, 40.0], [True] * 4)
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-04", "valet_daily", "200", "occupancy"
+    )
+    assert problem is None
+    assert edits == {
+        "2027-03-01|valet_daily": 20,
+        "2027-03-02|valet_daily": 40,
+        "2027-03-03|valet_daily": 60,
+        "2027-03-04|valet_daily": 80,
+    }
+
+
+def test_past_days_of_the_week_keep_their_values_and_bound_the_total():
+    from dashboard.callbacks.statistics_edits import spread_bucket
+
+    # Day 1 is past (forecast 10 shown); 100 − 10 = 90 over days 2–3 by proposal 1 : 2.
+    window = _week([5.0, 1.0, 2.0], [False, True, True])
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-03", "valet_daily", "100", "occupancy"
+    )
+    assert problem is None
+    assert edits == {"2027-03-02|valet_daily": 30, "2027-03-03|valet_daily": 60}
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-03", "valet_daily", "8", "occupancy"
+    )
+    assert edits is None and "already hold 10.0" in problem
+
+
+def test_a_typed_occupancy_becomes_whole_rooms_spread_by_the_proposal():
+    from dashboard.callbacks.statistics_edits import spread_bucket
+
+    days = []
+    for i, rooms_proposed in enumerate((40.0, 60.0)):
+        day = _day(f"2027-03-{i + 1:02d}", proposal=12.0)
+        day.update({"forecast_occupancy": 0.5, "forecast_occupied_rooms": 50.0})
+        day["proposal_occupied_rooms"] = rooms_proposed
+        days.append(day)
+    window = {**_window(days), "total_rooms": 100}
+    # 75% of 2 × 100 rooms = 150 rooms, split 40 : 60 → 60 and 90 rooms → 60% and 90%.
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-02", "occupancy", "75", "occupancy"
+    )
+    assert problem is None
+    assert edits == {"2027-03-01|occupancy": 0.6, "2027-03-02|occupancy": 0.9}
+    # 95%: 190 rooms → 76 and 114 > 100 rooms: refused, nothing changed.
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-02", "occupancy", "95", "occupancy"
+    )
+    assert edits is None and "over 100%" in problem
+
+
+def test_a_typed_ratio_sets_the_open_days_so_the_average_is_the_one_typed():
+    from dashboard.callbacks.statistics_edits import spread_bucket
+
+    days = [_day("2027-03-01", editable=False), _day("2027-03-02"), _day("2027-03-03")]
+    days[0]["forecast_capture_ratio"] = 0.4
+    window = {**_window(days), "total_rooms": 100}
+    # Average 60% over 3 days with 40% fixed: (1.8 − 0.4) ÷ 2 = 70% on the open days.
+    edits, problem = spread_bucket(
+        {}, window, "2027-03-01", "2027-03-03", "capture_ratio", "60", "occupancy"
+    )
+    assert problem is None
+    assert edits == pytest.approx(
+        {"2027-03-02|capture_ratio": 0.7, "2027-03-03|capture_ratio": 0.7}
+    )

@@ -96,14 +96,17 @@ def test_room_columns_are_hidden_for_sites_without_rooms():
     assert "external_revenue" in without
 
 
-def test_only_the_daily_forecast_is_editable():
+def test_only_the_forecast_inputs_are_editable_daily_weekly_or_monthly():
     def editable(columns):
         return {c["field"] for c in columns if "editable" in c and c["editable"] is not False}
 
-    assert "valet_daily" in editable(grid.column_defs(100, "occupancy", True))
-    assert "external_revenue" not in editable(grid.column_defs(100, "occupancy", True))
-    assert editable(grid.column_defs(100, "occupancy", False)) == set()
+    daily = editable(grid.column_defs(100, "occupancy", True))
+    assert "valet_daily" in daily and "occupancy" in daily
+    assert "external_revenue" not in daily and "valet_overnight" not in daily
+    # Week and month totals are typed too (spread over the days): the same inputs.
+    assert editable(grid.column_defs(100, "occupancy", False)) == daily
     assert editable(grid.column_defs(100, "occupancy", True, "budget")) == set()
+    assert editable(grid.column_defs(100, "occupancy", False, "prior")) == set()
 
 
 def test_weekly_roll_up_of_the_window(payload):
