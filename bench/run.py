@@ -229,6 +229,10 @@ def _floor_window(ctx: Context):
             ctx,
             "SELECT * FROM statistic_budget_month WHERE site_id = :s AND year IN (2026, 2027)",
             s=site_id,
+        ) + _raw(
+            ctx,
+            "SELECT * FROM statistic_proposal_day WHERE site_id = :s AND day BETWEEN :a AND :b",
+            s=site_id, a=first, b=last,
         )  # fmt: skip
 
     return op
@@ -1260,11 +1264,9 @@ _REPORT_CALLBACKS = (
     (
         (
             "report-data.data",
-            "report-cards.children",
             "report-top-bottom.children",
             "report-risk-rule.children",
             "report-risk-grid-export-context.data",
-            "report-drill.data",
             "report-freshness.children",
             "report-pending.data",
         ),
@@ -1275,6 +1277,19 @@ _REPORT_CALLBACKS = (
         ("report-data.data",),
     ),
     (("report-risk-grid.rowData", "report-risk-grid.columnDefs"), ("report-data.data",)),
+    (
+        (
+            "report-grid.rowData",
+            "report-grid.columnDefs",
+            "report-grid.pinnedBottomRowData",
+            "report-crumbs.children",
+            "report-grid-export-context.data",
+            "report-cards.children",
+            "report-cards-scope.children",
+            "report-site-links.children",
+        ),
+        ("report-data.data", "report-drill.data"),
+    ),
 )
 
 
@@ -1335,7 +1350,11 @@ def _report_callback(ctx: Context, kept: bool) -> Measurement:
         return answer
 
     def op() -> int:
-        values = {"report-year.value": ctx.today.year, "shell-figures-refreshed.data": 0}
+        values = {
+            "report-year.value": ctx.today.year,
+            "shell-figures-refreshed.data": 0,
+            "report-drill.data": None,
+        }
         size = 0
         for outputs, inputs in _REPORT_CALLBACKS:
             answer = post(outputs, inputs, values)

@@ -13,6 +13,7 @@ from dashboard.components.formatting import money, percent
 from dashboard.domain import statistics as st
 from dashboard.domain import submission as sm
 from dashboard.domain.pnl import variance
+from dashboard.services.statistics import proposal_value
 
 
 def apply_cell(edits: dict, payload: dict, day: str, field: str, raw, from_display: bool):
@@ -98,14 +99,19 @@ def fill_month(
     for day_row in payload["days"]:
         if not (day_row["editable"] and day_row["day"].startswith(prefix)):
             continue
-        if source == "proposal" and f"proposal_{fields[0]}" not in day_row:
+        if source == "proposal" and proposal_value(day_row, fields[0]) is None:
             missing += 1
             continue
         rates = payload["rates"][prefix]
         shown, _ = st.shown_day_values(day_row, updated, payload["total_rooms"], rates, room_input)
         changed = False
         for field in fields:
-            target = float(day_row.get(f"{source}_{field}") or 0.0)
+            target = (
+                proposal_value(day_row, field)
+                if source == "proposal"
+                else day_row.get(f"budget_{field}")
+            )
+            target = float(target or 0.0)
             if abs(float(shown.get(field) or 0.0) - target) < 1e-6:
                 continue
             result, problem = apply_cell(
@@ -144,8 +150,10 @@ def fill_month(
 
 def _weights(days: list[dict], field: str) -> list[float]:
     """The day profile a total is spread by: the proposal's, else the budget's (even)."""
-    for source in ("proposal", "budget"):
-        weights = [day.get(f"{source}_{field}") for day in days]
+    for weights in (
+        [proposal_value(day, field) for day in days],
+        [day.get(f"budget_{field}") for day in days],
+    ):
         if all(w is not None for w in weights) and sum(weights) > 0:
             return [float(w) for w in weights]
     return [1.0] * len(days)

@@ -114,18 +114,28 @@ def forecast_rows_for_update(session: Session, site_id: int, days: list[dt.date]
 PROPOSED_COLUMNS = [c for c in STAT_COLUMNS if c != "external_revenue"]
 
 
-def proposal_days(session: Session, site_id: int, first: dt.date, last: dt.date) -> dict:
-    """The stored proposal of ``first``..``last``: day -> (source, {field: value}) for the
-    fields of ``PROPOSED_COLUMNS`` (one statement)."""
+def proposal_rows(session: Session, site_id: int, first: dt.date, last: dt.date) -> list[tuple]:
+    """The stored proposal of ``first``..``last`` as tuples (day, source, then the fields of
+    ``PROPOSED_COLUMNS``), in one prebuilt statement."""
+    params = {"site_id": site_id, "first": first, "last": last}
+    return session.execute(_proposal_statement(), params).all()
+
+
+@functools.cache
+def _proposal_statement() -> Select:
     p = StatisticProposalDay
-    rows = session.execute(
-        select(p.day, p.source, *[getattr(p, c) for c in PROPOSED_COLUMNS]).where(
-            p.site_id == site_id, p.day >= first, p.day <= last
-        )
+    return select(p.day, p.source, *[getattr(p, c) for c in PROPOSED_COLUMNS]).where(
+        p.site_id == bindparam("site_id"),
+        p.day >= bindparam("first"),
+        p.day <= bindparam("last"),
     )
+
+
+def proposal_days(session: Session, site_id: int, first: dt.date, last: dt.date) -> dict:
+    """``proposal_rows`` as day -> (source, {field: value})."""
     return {
         day: (source, dict(zip(PROPOSED_COLUMNS, values, strict=True)))
-        for day, source, *values in rows
+        for day, source, *values in proposal_rows(session, site_id, first, last)
     }
 
 

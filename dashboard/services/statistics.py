@@ -75,7 +75,8 @@ class StatisticsWindow:
     # One per day: day, editable, budget_*, forecast_*, version, updated_by, and actual_* /
     # prior_* where loaded. Values keep PAYLOAD_DECIMALS decimals (what the browser gets).
     # ``source``: what the forecast columns show — a person's entry, the stored proposal, or
-    # the budget's even spread (``SOURCES``).
+    # the budget's even spread (``SOURCES``); an entry's day with a proposal carries it as
+    # ``proposal_*`` (``proposal_value``).
     records: list[dict]
     rates: dict[tuple[int, int], dict[str, float]]  # per month the rate of each category
     # Per month why the person may not change it (None: they may; days before today are
@@ -89,6 +90,9 @@ class StatisticsWindow:
 
 
 _BUDGET_KEYS = [f"budget_{c}" for c in repo.STAT_COLUMNS]
+# Where the stored proposal's columns and the inputs sit among STAT_COLUMNS.
+_PROPOSED_AT = [repo.STAT_COLUMNS.index(c) for c in repo.PROPOSED_COLUMNS]
+_INPUT_AT = [(f, repo.STAT_COLUMNS.index(f)) for f in INPUT_FIELDS]
 _FORECAST_KEYS = [f"forecast_{c}" for c in repo.STAT_COLUMNS]
 _ACTUAL_KEYS = [f"actual_{c}" for c in repo.STAT_COLUMNS]
 _PRIOR_KEYS = [f"prior_{c}" for c in repo.STAT_COLUMNS]
@@ -127,7 +131,7 @@ def load_window(
         ],
     )
     rates = repo.window_rates(session, site_id, months)
-    proposed = repo.proposal_days(session, site_id, max(first, today), last)
+    proposed = repo.proposal_rows(session, site_id, max(first, today), last)
     locks = month_locks.month_edit_blocks(session, principal, site_id, months, today)
 
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
@@ -147,14 +151,20 @@ def load_window(
         values[chosen, width : 2 * width] = spread
     # A day nobody saved shows its stored proposal, priced at the month's forecast rates.
     sources = [SOURCE_BUDGET] * len(days)
-    for day, (_method, proposal) in proposed.items():
-        i = position[day]
-        ym = (day.year, day.month)
-        values[i, width : 2 * width] = [
-            proposal.get(c, 0.0) if c != "external_revenue" else 0.0 for c in repo.STAT_COLUMNS
-        ]
-        values[i, width + revenue_column] = st.external_revenue(proposal, rates[ym])
-        sources[i] = SOURCE_PROPOSAL
+    proposal_at: dict[int, int] = {}  # window row -> row of ``block``
+    if proposed:
+        rows_at = [position[row[0]] for row in proposed]
+        proposal_at = {i: k for k, i in enumerate(rows_at)}
+        block = np.zeros((len(proposed), width))
+        block[:, _PROPOSED_AT] = np.array([row[2:] for row in proposed], dtype=float)
+        day_rates = [rates[(row[0].year, row[0].month)] for row in proposed]
+        block[:, revenue_column] = st.external_revenue(
+            {c: block[:, repo.STAT_COLUMNS.index(c)] for c, _ in st.REVENUE_CATEGORIES},
+            {c: np.array([r.get(c, 0.0) for r in day_rates]) for _f, c in st.REVENUE_CATEGORIES},
+        )
+        values[rows_at, width : 2 * width] = block
+        for i in rows_at:
+            sources[i] = SOURCE_PROPOSAL
     versions = [0] * len(days)
     editors: list[str | None] = [None] * len(days)
     has_actual = [False] * len(days)
@@ -183,9 +193,11 @@ def load_window(
         row = {"day": day, "editable": open_month and is_day_editable(day, today)}
         row.update(zip(_BUDGET_KEYS, line[:width], strict=True))
         row.update(zip(_FORECAST_KEYS, line[width : 2 * width], strict=True))
-        if day in proposed:  # what "Fill month from proposal" types, entry or not
-            proposal = proposed[day][1]
-            row.update({f"proposal_{f}": round(proposal.get(f, 0.0), 6) for f in INPUT_FIELDS})
+        if sources[i] == SOURCE_ENTRY and i in proposal_at:
+            # What "Fill month from proposal" types over an entry (a day that shows its
+            # proposal has it in its forecast columns already).
+            proposal = block[proposal_at[i]]
+            row.update({f"proposal_{f}": round(float(proposal[k]), 6) for f, k in _INPUT_AT})
         row["version"] = versions[i]
         row["source"] = sources[i]
         row["updated_by"] = editors[i]
@@ -204,6 +216,13 @@ def load_window(
         rates,
         locks,
     )
+
+
+def proposal_value(day_row: dict, field: str) -> float | None:
+    """The stored proposal of a window day's input ``field`` (None: the day has none)."""
+    if day_row.get("source") == SOURCE_PROPOSAL:
+        return day_row.get(f"forecast_{field}")
+    return day_row.get(f"proposal_{field}")
 
 
 # day -> {field: (value, version the person saw)}

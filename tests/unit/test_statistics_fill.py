@@ -12,7 +12,10 @@ LIMITS = Thresholds(pct=0.075, amount=5_000.0)
 
 
 def _day(iso, *, editable=True, forecast=10.0, budget=10.0, proposal=12.0, actual=None):
-    row = {"day": iso, "editable": editable, "version": 0, "source": "proposal"}
+    # A saved day (an entry) that has a proposal carries it as proposal_* (a day showing its
+    # proposal has it in its forecast columns).
+    source = "budget" if proposal is None else "entry"
+    row = {"day": iso, "editable": editable, "version": 1, "source": source}
     for prefix, valet in (("forecast", forecast), ("budget", budget)):
         row.update({f"{prefix}_{f}": 0.0 for f in st.STAT_FIELDS})
         row[f"{prefix}_valet_daily"] = valet
