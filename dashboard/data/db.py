@@ -35,6 +35,13 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        # No JIT: the app's statements are short, and when the planner overestimates a join
+        # (a cost above jit_above_cost) compiling it took 250 ms of a 3 ms query (the
+        # district roll-up, measured by bench/run.py on the 650-site demo).
+        connect_args = dict(kwargs.pop("connect_args", None) or {})
+        connect_args.setdefault("options", "-c jit=off")
+        kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
 
 
