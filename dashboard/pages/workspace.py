@@ -410,7 +410,8 @@ def layout(site: str | None = None, start: str | None = None, tab: str | None = 
                             [
                                 dmc.Text(
                                     "Days before today are read-only and show actuals where loaded; today and later "
-                                    "are editable. Blue cells differ from budget. Paste a block copied from a "
+                                    "are editable; the legend above the grid says where each value comes from. Paste a "
+                                    "block copied from a "
                                     "spreadsheet at the focused cell with Ctrl+V.",
                                     size="xs",
                                     c="dimmed",

@@ -291,3 +291,21 @@ def test_a_week_total_typed_in_the_weekly_view_is_spread_over_its_days(workspace
     assert len(set(values)) > 1  # the proposal's weekday profile, not an even spread
     assert all("cell-unsaved" in _cell(duo, d, "valet_daily").get_attribute("class") for d in days)
     assert duo.get_logs() == []
+
+
+def test_the_workspace_does_not_scroll_sideways_on_a_phone(browser, portfolio):
+    """At phone width the live panel's table scrolls inside its own box: the page itself is
+    no wider than the window (it scrolled sideways by ~670 px)."""
+    browser.duo.driver.set_window_size(390, 844)
+    _open_workspace(browser, portfolio)
+    duo = browser.duo
+    duo.wait_for_element("#ws-impact-row-0", timeout=30)
+    page, window = duo.driver.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert page <= window
+    table = duo.driver.execute_script(
+        "var p = document.getElementById('ws-impact-panel');return [p.scrollWidth, p.clientWidth];"
+    )
+    assert table[0] > table[1]  # the table is wider than its box and scrolls there
+    assert duo.get_logs() == []
