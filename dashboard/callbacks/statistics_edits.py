@@ -129,13 +129,34 @@ def fill_month(
             else f"Every open day of {label} already shows {what}."
         )
         return Fill(edits, 0, reason)
-    after, _ = _month_revenue(payload, updated, prefix, room_input)
+    done = f"Filled {days} day(s) of {label} from {what}"
+    message, warning = month_change(payload, edits, updated, year, month, room_input, limits, done)
+    return Fill(updated, days, message, warning=warning)
+
+
+def month_change(
+    payload: dict,
+    before_edits: dict,
+    after_edits: dict,
+    year: int,
+    month: int,
+    room_input: str,
+    limits: sm.Thresholds,
+    done: str,
+) -> tuple[str, bool]:
+    """What a fill or a spread did to the month (the guard rail, §7.5): its external
+    revenue before → after against the budget, not saved yet; and whether it is off the
+    budget by the variance thresholds (% or $), with a warning in the message."""
+    prefix = f"{year}-{month:02d}"
+    before, budget = _month_revenue(payload, before_edits, prefix, room_input)
+    after, _ = _month_revenue(payload, after_edits, prefix, room_input)
     amount, fraction = variance(after, budget)
     flag = sm.variance_flag("external_revenue", after, budget, limits)
     vs_budget = f"{money(amount)} ({percent(fraction)})" if fraction is not None else money(amount)
+    label = f"{calendar.month_name[month]} {year}"
     message = (
-        f"Filled {days} day(s) of {label} from {what}: external revenue {money(before)} → "
-        f"{money(after)}, {vs_budget} vs budget. Not saved yet: review, then Save — or Undo."
+        f"{done}: {label} external revenue {money(before)} → {money(after)}, {vs_budget} vs "
+        "budget. Not saved yet: review, then Save — or Undo."
     )
     if flag is not None:
         message = (
@@ -145,7 +166,7 @@ def fill_month(
             f"({percent(limits.pct)} or {money(limits.amount)}); the live impact panel shows "
             "what that does to FLC."
         )
-    return Fill(updated, days, message, warning=flag is not None)
+    return message, flag is not None
 
 
 def _weights(days: list[dict], field: str) -> list[float]:

@@ -403,7 +403,7 @@ def register(app: Dash) -> None:
         payload = _window(handle)
         if not changes or not payload or current_principal() is None:
             raise PreventUpdate
-        updated, problems = dict(edits or {}), []
+        updated, problems, spread = dict(edits or {}), [], []
         buckets = _bucket_ends(payload, view)
         for change in changes:
             row_id = str(change.get("rowId"))
@@ -433,6 +433,8 @@ def register(app: Dash) -> None:
                 problems.append(problem)
             else:
                 updated = result
+                if buckets:
+                    spread.append((row_id, buckets[row_id]))
         message = (
             _alert(
                 html.Ul([html.Li(p) for p in problems]),
@@ -442,6 +444,27 @@ def register(app: Dash) -> None:
             if problems
             else None
         )
+        if spread and not problems:  # the guard rail: what the spread does to its month
+            first, last = spread[-1]
+            year, month = int(first[:4]), int(first[5:7])
+            with get_db().read() as session:
+                limits = submissions.thresholds(session)
+            text, warning = statistics_edits.month_change(
+                payload,
+                edits or {},
+                updated,
+                year,
+                month,
+                room_input or "occupancy",
+                limits,
+                f"Spread over the open days of {first} – {last}",
+            )
+            message = _alert(
+                text,
+                "orange" if warning else "blue",
+                title="Above the variance threshold" if warning else None,
+                alert_id="stats-spread",
+            )
         # Returning the edits even when unchanged re-renders the grid: a refused cell reverts.
         return updated, _push_history(history or {}, edits or {}), message
 

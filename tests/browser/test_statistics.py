@@ -283,6 +283,9 @@ def test_a_week_total_typed_in_the_weekly_view_is_spread_over_its_days(workspace
     _type_into(duo, week, "valet_daily", "700")
     until(lambda: _cell(duo, week, "valet_daily").text == "700", timeout=10)
     duo.wait_for_text_to_equal("#ws-dirty", "7 unsaved changes", timeout=10)
+    # The guard rail says what the spread does to the month against the budget.
+    duo.wait_for_contains_text("#stats-spread", "December 2026 external revenue", timeout=10)
+    assert "vs budget" in duo.find_element("#stats-spread").text
     _choose_view(duo, "Daily")
     duo.wait_for_element("[row-id='2026-12-12'] .ag-cell[col-id='valet_daily']", timeout=10)
     days = [f"2026-12-{d:02d}" for d in range(6, 13)]
@@ -290,6 +293,13 @@ def test_a_week_total_typed_in_the_weekly_view_is_spread_over_its_days(workspace
     assert sum(values) == 700 and all(v == int(v) for v in values)
     assert len(set(values)) > 1  # the proposal's weekday profile, not an even spread
     assert all("cell-unsaved" in _cell(duo, d, "valet_daily").get_attribute("class") for d in days)
+    # A week far off the budget: the guard rail warns before anything is saved.
+    _choose_view(duo, "Weekly")
+    later_week = "2026-12-13"
+    duo.wait_for_element(f".ag-row[row-id='{later_week}'] .ag-cell[col-id='valet_daily']", 10)
+    _type_into(duo, later_week, "valet_daily", "50000")
+    duo.wait_for_contains_text("#stats-spread", "variance threshold", timeout=10)
+    assert duo.find_element("#stats-spread").text.startswith("Above the variance threshold")
     assert duo.get_logs() == []
 
 
