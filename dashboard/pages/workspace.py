@@ -444,6 +444,9 @@ def layout(site: str | None = None, start: str | None = None, tab: str | None = 
                                         "sortable": False,
                                         "suppressMovable": True,
                                         "singleClickEdit": False,
+                                        # Whole headers on two lines, never "Valet m…".
+                                        "wrapHeaderText": True,
+                                        "autoHeaderHeight": True,
                                         **FIT_WIDTH,
                                     },
                                     dashGridOptions={

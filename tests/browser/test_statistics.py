@@ -319,3 +319,19 @@ def test_the_workspace_does_not_scroll_sideways_on_a_phone(browser, portfolio):
     )
     assert table[0] > table[1]  # the table is wider than its box and scrolls there
     assert duo.get_logs() == []
+
+
+def test_statistics_headers_are_whole_at_1440(workspace):
+    """Headers wrap instead of being cut ("Valet m…", "Self co…")."""
+    browser, _ = workspace
+    duo = browser.duo
+    cut = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#stats-grid .ag-header-cell-text'))"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);"
+    )
+    assert cut == []
+    labels = [
+        e.text
+        for e in duo.driver.find_elements(By.CSS_SELECTOR, "#stats-grid .ag-header-cell-text")
+    ]
+    assert "Valet monthly" in labels and "Self comps" in labels
