@@ -204,7 +204,7 @@ def easter_sunday(year: int) -> dt.date:
     return dt.date(year, month, day)
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
     """The n-th ``weekday`` (Monday 0) of a month; n = -1 for the last one."""
     if n > 0:
         first = dt.date(year, month, 1)
@@ -218,9 +218,9 @@ def holiday_dates(year: int) -> Mapping[str, dt.date]:
     """The holiday days of ``year`` that the proposal compares holiday to holiday (step 3),
     read-only."""
     easter = easter_sunday(year)
-    memorial = _nth_weekday(year, 5, 0, -1)
-    labor = _nth_weekday(year, 9, 0, 1)
-    thanksgiving = _nth_weekday(year, 11, 3, 4)
+    memorial = nth_weekday(year, 5, 0, -1)
+    labor = nth_weekday(year, 9, 0, 1)
+    thanksgiving = nth_weekday(year, 11, 3, 4)
     day = dt.timedelta(days=1)
     return MappingProxyType(
         {

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dashboard.domain import forecast
+
 
 @dataclass(frozen=True)
 class Calendar:
@@ -45,28 +47,10 @@ class Calendar:
 # --- Holidays ---------------------------------------------------------------------------------
 
 
-def easter_sunday(year: int) -> dt.date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month = (h + leap - 7 * m + 114) // 31
-    day = (h + leap - 7 * m + 114) % 31 + 1
-    return dt.date(year, month, day)
-
-
-def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    """The n-th ``weekday`` (Monday 0) of a month; n = -1 for the last one."""
-    if n > 0:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+# Easter and the n-th weekday of a month: the proposal's calendar (one definition), re-exported
+# for the generator's holiday windows.
+easter_sunday = forecast.easter_sunday
+nth_weekday = forecast.nth_weekday
 
 
 HOLIDAY_WINDOWS = (
